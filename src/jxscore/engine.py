@@ -1,0 +1,207 @@
+"""Score validated inputs with a scheme: rules per indicator, then aggregation, grades, ranks and the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import Basis, Evaluation, evaluate
+from .criteria import Criteria
+from .inputs import Inputs
+from .rules import RULES, Context, Outcome, fmt
+
+FLAG_NA = "不适用"
+FLAG_EXEMPT = "免予考核"
+FLAG_MISSING = "缺报按0分计"
+FLAG_DEDUCTION = "扣分"
+
+
+@dataclass
+class Result:
+    criteria: Criteria
+    year: int
+    basis: Basis
+    evaluation: Evaluation
+    outcomes: dict[str, Outcome]
+    ledger: pd.DataFrame  # one row per city × indicator
+    scores: pd.DataFrame  # one row per city, rank order
+    warnings: list
+
+
+def _context(inputs: Inputs, c: Criteria, explain: bool) -> Context:
+    ents = c.entity_names
+    energy: dict[str, dict[int, np.ndarray]] = {}
+    for col in inputs.energy.columns:
+        wide = inputs.energy[col].unstack("year").reindex(ents)
+        energy[col] = {int(y): wide[y].to_numpy(dtype=float) for y in wide.columns}
+    return Context(
+        year=inputs.year, k=c.k(inputs.year), plan_years=c.scheme.plan_years, base_year=c.scheme.base_year,
+        dec=c.scheme.compare_decimals, energy=energy,
+        params={p.name: inputs.targets[p.name].to_numpy(dtype=float) for p in c.parameters},
+        fields={f.name: inputs.values[f.name].to_numpy(dtype=float) for f in c.fields},
+        field_labels={f.name: f.label for f in c.fields}, explain=explain,
+    )
+
+
+def _order(c: Criteria) -> list:
+    """Indicators whose rule depends on another's check (an exemption) come after it."""
+    first = [i for i in c.indicators if "exempt_when" not in i.params]
+    return first + [i for i in c.indicators if "exempt_when" in i.params]
+
+
+def score(inputs: Inputs, criteria: Criteria, *, explain: bool = True) -> Result:
+    c = criteria
+    n, m = len(c.entities), len(c.indicators)
+    ctx = _context(inputs, c, explain)
+    F = np.full((n, m), np.nan)
+    A = np.ones((n, m), dtype=bool)
+    outcomes: dict[str, Outcome] = {}
+    col = {code: j for j, code in enumerate(c.indicator_codes)}
+    for ind in _order(c):
+        j = col[ind.code]
+        actual = (inputs.values[ind.code].to_numpy(dtype=float) if ind.value != "computed"
+                  else np.full(n, np.nan))
+        target = inputs.targets[ind.code].to_numpy(dtype=float) if ind.target else np.full(n, np.nan)
+        applies = ~np.isnan(target) if ind.target else np.ones(n, dtype=bool)
+        miss = inputs.missing[ind.code].to_numpy(dtype=bool)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = RULES[ind.rule](np.nan_to_num(actual, nan=0.0), target, ind, ctx)
+        f = np.round(out.fraction, c.scheme.compare_decimals)
+        f = np.where(miss, 0.0, f)
+        F[:, j] = np.where(applies, f, np.nan)
+        A[:, j] = applies
+        out.shown_actual = np.where(miss | ~applies, np.nan, out.shown_actual) if ind.value != "computed" \
+            else out.shown_actual
+        outcomes[ind.code] = out
+        for name, arr in out.checks.items():
+            ctx.checks[f"{ind.code}.{name}"] = arr
+
+    basis = _basis(c, F, A, outcomes, inputs)
+    ev = evaluate(basis)
+    ledger = _ledger(c, inputs, basis, ev, outcomes) if explain else pd.DataFrame()
+    scores = _scores(c, basis, ev, outcomes, inputs)
+    return Result(c, inputs.year, basis, ev, outcomes, ledger, scores, list(inputs.warnings))
+
+
+def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> Basis:
+    n = len(c.entities)
+    cats = [k.code for k in c.categories]
+    veto_flags = np.zeros((n, len(c.vetoes)), dtype=bool)
+    checks = {f"{code}.{k}": v for code, o in outcomes.items() for k, v in o.checks.items()}
+    for j, v in enumerate(c.vetoes):
+        if v.when == "check_failed":
+            veto_flags[:, j] = ~checks[v.check].astype(bool)
+        else:
+            veto_flags[:, j] = inputs.values[v.field].to_numpy(dtype=float) > 0
+    cap_flags = np.zeros((n, len(c.caps)), dtype=bool)
+    col = {code: j for j, code in enumerate(c.indicator_codes)}
+    for j, cap in enumerate(c.caps):
+        hit = np.zeros(n, dtype=bool)
+        for code in cap.indicators:
+            o = outcomes[code]
+            fr = o.raw_fraction if (cap.before_exemption and o.raw_fraction is not None) else F[:, col[code]]
+            fr = np.where(A[:, col[code]], np.round(fr, c.scheme.compare_decimals), np.inf)
+            below = fr < cap.below
+            if cap.unless_exempt and o.exempt is not None:
+                below &= ~o.exempt
+            hit |= below
+        cap_flags[:, j] = hit
+    metrics = {f"{code}.{k}": v for code, o in outcomes.items() for k, v in o.metrics.items()}
+    return Basis(
+        entities=c.entity_names, entity_codes=[e.code for e in c.entities], codes=c.indicator_codes,
+        fractions=F, applicable=A, points=np.array([i.points for i in c.indicators]),
+        category_of=np.array([cats.index(i.category) for i in c.indicators]), categories=cats,
+        category_points=np.array([k.points for k in c.categories]), bonus=np.array([k.bonus for k in c.categories]),
+        grade_names=c.grade_names, grade_mins=np.array([g.min for g in c.grades]),
+        veto_codes=[v.code for v in c.vetoes], veto_flags=veto_flags,
+        cap_codes=[k.code for k in c.caps], cap_flags=cap_flags,
+        cap_grade=np.array([c.grade_names.index(k.grade) for k in c.caps], dtype=int),
+        tie_break=c.scheme.tie_break, metrics=metrics,
+        total_decimals=c.scheme.total_decimals, compare_decimals=c.scheme.compare_decimals,
+    )
+
+
+def effective_weights(basis: Basis, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, m) points each applicable indicator is worth for each entity after §4 renormalisation."""
+    w = basis.points if weights is None else weights
+    a = basis.applicable.astype(float)
+    out = np.zeros_like(a)
+    for ci in range(len(basis.categories)):
+        idx = basis.category_of == ci
+        if basis.bonus[ci]:
+            out[:, idx] = w[idx]
+            continue
+        den = a[:, idx] @ w[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, idx] = np.where(den[:, None] > 0, a[:, idx] * w[idx] * w[idx].sum() / den[:, None], 0.0)
+    return out
+
+
+def _ledger(c: Criteria, inputs: Inputs, basis: Basis, ev: Evaluation, outcomes: dict[str, Outcome]) -> pd.DataFrame:
+    n, m = basis.fractions.shape
+    W = effective_weights(basis)
+    P = np.nan_to_num(basis.fractions) * W
+    rows = []
+    miss = inputs.missing
+    for j, ind in enumerate(c.indicators):
+        o = outcomes[ind.code]
+        for i, e in enumerate(c.entities):
+            applies = bool(basis.applicable[i, j])
+            flags = []
+            note = o.notes[i] if o.notes else ""
+            if not applies:
+                flags.append(FLAG_NA)
+                note = "未下达目标，不适用；权重按比例分配给同类其他指标"
+            elif miss.iloc[i][ind.code]:
+                flags.append(FLAG_MISSING)
+                note = "应报未报，按0分计"
+            else:
+                if o.exempt is not None and o.exempt[i]:
+                    flags.append(FLAG_EXEMPT)
+                if ind.rule == "review_deduct" and "扣" in note:
+                    flags.append(FLAG_DEDUCTION)
+                if ind.rule == "lower_step" and "扣" in note:
+                    flags.append(FLAG_DEDUCTION)
+            rows.append({
+                "city": e.name, "city_code": e.code, "category": ind.category, "indicator": ind.code,
+                "name": ind.name, "unit": ind.unit, "rule": ind.rule,
+                "actual": o.shown_actual[i] if applies else np.nan,
+                "target": o.shown_target[i] if applies else np.nan,
+                "fraction": basis.fractions[i, j], "points_nominal": ind.points,
+                "weight": W[i, j], "points": P[i, j], "flags": ";".join(flags), "note": note,
+            })
+    df = pd.DataFrame(rows)
+    order = {e.name: k for k, e in enumerate(c.entities)}
+    df["_e"] = df["city"].map(order)
+    df["_j"] = df["indicator"].map({code: j for j, code in enumerate(c.indicator_codes)})
+    return df.sort_values(["_e", "_j"], kind="stable").drop(columns=["_e", "_j"]).reset_index(drop=True)
+
+
+def _scores(c: Criteria, basis: Basis, ev: Evaluation, outcomes: dict[str, Outcome], inputs: Inputs) -> pd.DataFrame:
+    g = np.array(c.grade_names)
+    df = pd.DataFrame({
+        "rank": ev.rank, "city": c.entity_names, "city_code": basis.entity_codes,
+        "grade": g[ev.grade], "base_grade": g[ev.base_grade], "total": ev.total,
+    })
+    for ci, code in enumerate(basis.categories):
+        df[code] = np.round(ev.category_scores[:, ci], 6)
+    df["vetoes"] = [";".join(np.array(basis.veto_codes)[r]) for r in ev.vetoed]
+    df["caps"] = [";".join(np.array(basis.cap_codes)[r]) for r in ev.capped]
+    df["exempt"] = [";".join(code for code, o in outcomes.items() if o.exempt is not None and o.exempt[i])
+                    for i in range(len(df))]
+    df["missing"] = [";".join(inputs.missing.columns[inputs.missing.iloc[i].to_numpy()]) for i in range(len(df))]
+    for name, arr in basis.metrics.items():
+        df[name] = np.round(arr, 9)
+    for code, o in outcomes.items():
+        for k, v in o.checks.items():
+            df[f"{code}.{k}"] = v.astype(int)
+    return df.sort_values("rank", kind="stable").reset_index(drop=True)
+
+
+def explain_total(result: Result, city: str) -> str:
+    """One line for a city: total and how it is made up (used by the CLI and scorecards)."""
+    r = result.scores.set_index("city").loc[city]
+    parts = "，".join(f"{k}{fmt(r[k], 2)}" for k in result.basis.categories)
+    return f"{city}：总分{r['total']:.2f}（{parts}），{r['grade']}，第{r['rank']}名"
