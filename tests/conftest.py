@@ -1,0 +1,37 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from builders import Dataset  # noqa: E402
+
+from jxscore.criteria import load_criteria  # noqa: E402
+from jxscore.service import RunOptions, run_score  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def criteria():
+    return load_criteria()
+
+
+@pytest.fixture
+def score_ds(tmp_path):
+    """Score a Dataset; returns the Result."""
+
+    def run(ds: Dataset, **kw):
+        folder = ds.write(tmp_path / f"data{len(list(tmp_path.iterdir()))}")
+        result, _ = run_score(RunOptions(ds.year, folder, **kw))
+        return result
+
+    return run
+
+
+def row(result, city):
+    return result.scores.set_index("city").loc[city]
+
+
+def ledger(result, city, code):
+    led = result.ledger
+    return led[(led.city == city) & (led.indicator == code)].iloc[0]
