@@ -55,6 +55,8 @@ class Dataset:
     def set_energy(self, city: str, year: int, **cols) -> "Dataset":
         m = (self.energy["city"] == city) & (self.energy["year"] == year)
         for k, v in cols.items():
+            if isinstance(v, str):
+                self.energy[k] = self.energy[k].astype(object)
             self.energy.loc[m, k] = v
         return self
 
