@@ -230,6 +230,9 @@ def load_inputs(data: str | Path, year: int, criteria: Criteria, *, allow_missin
             values.loc[names, f.name] = v[first]
 
     if ck.problems:
+        order = {n: i for i, n in enumerate(("energy", "indicators", "targets"))}
+        ck.problems.sort(key=lambda p: (order.get(p.file.split(".")[0].split("[")[-1].rstrip("]"), 9), p.file,
+                                        p.row or 0))
         raise InputError(ck.problems)
     files = sorted({t.path for t in tables.values()})
     return Inputs(year, data, files, values, targets, energy, missing, ck.warnings)

@@ -24,13 +24,17 @@ def opts(year: int, data: Path, criteria: Path | None, allow_missing: bool = Fal
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(*headers, show_lines=False, header_style="bold")
+    # never wrap a cell: each problem stays on one line, so it can be read and grepped
+    t = Table(show_lines=False, header_style="bold", box=box.SIMPLE_HEAD)
+    for h in headers:
+        t.add_column(h, no_wrap=True, overflow="ignore")
     for r in rows:
         t.add_row(*r)
-    console = Console(file=sys.stderr, width=160, no_color=True, force_terminal=False)
+    console = Console(file=sys.stderr, width=4000, no_color=True, force_terminal=False)
     with console.capture() as cap:
         console.print(t)
     return cap.get()
@@ -49,6 +53,8 @@ def fail_on_errors(debug: bool) -> Iterator[None]:
         typer.echo(f"Error: {len(e.problems)} problem(s) in the input data; nothing was written.", err=True)
         typer.echo(_table([p.as_row() for p in e.problems], ["file", "row", "column", "value", "expected"]),
                    err=True, nl=False)
+        if any("applies" in p.expected for p in e.problems):
+            typer.echo("Missing values: report them, or use --allow-missing to score them as 0.", err=True)
         raise typer.Exit(2)
     except CriteriaError as e:
         if debug:

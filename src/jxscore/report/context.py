@@ -1,0 +1,174 @@
+"""Plain dicts for the templates, built from a Result: numbers already formatted as text, lists
+already sorted, so the templates only loop and print (no pandas, no per-city logic there)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..engine import FLAG_NA, Result
+from ..inputs import Inputs
+
+
+def num(x: Any, nd: int = 2) -> str:
+    """A number as the cards print it: fixed decimals, thousands separators, '—' for missing."""
+    v = _f(x)
+    if v is None:
+        return "—"
+    s = f"{v:,.{nd}f}"
+    return s[1:] if s.startswith("-") and not s.strip("-0.,") else s  # never "-0.00"
+
+
+def short(x: Any, nd: int = 2) -> str:
+    """Up to `nd` decimals without trailing zeros (actuals and targets as reported)."""
+    s = num(x, nd)
+    return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def meta(result: Result, manifest: dict) -> dict:
+    s = result.criteria.scheme
+    return {
+        "scheme": s.name, "region": s.region, "year": result.year, "input_hash": manifest["input_hash"],
+        "hash12": manifest["input_hash"][:12], "version": manifest.get("version", ""),
+        "n": len(result.scores), "criteria": next(iter(manifest.get("criteria", {})), ""),
+    }
+
+
+def _categories(result: Result) -> list[dict]:
+    c = result.criteria
+    s = result.scores
+    out = []
+    for cat in c.categories:
+        col = s[cat.code].astype(float)
+        best_i = int(np.argmax(col.to_numpy()))
+        out.append({"code": cat.code, "name": cat.name, "max": cat.points, "max_s": num(cat.points),
+                    "bonus": cat.bonus, "avg": float(col.mean()), "best": float(col.max()),
+                    "best_city": s["city"].iloc[best_i]})
+    return out
+
+
+def _indicator_row(r: pd.Series) -> dict:
+    flags = [f for f in str(r["flags"]).split(";") if f]
+    na = FLAG_NA in flags
+    return {
+        "code": r["indicator"], "name": r["name"], "unit": r["unit"],
+        "target": short(r["target"]), "actual": short(r["actual"]),
+        "points": "—" if na else num(r["points"]), "weight": "—" if na else num(r["weight"]),
+        "fraction": _f(r["fraction"]), "flags": flags, "note": r["note"] or "", "na": na,
+    }
+
+
+def _ranking(result: Result) -> list[dict]:
+    return [{"rank": int(r["rank"]), "city": r["city"], "total": num(r["total"]), "total_v": float(r["total"]),
+             "grade": r["grade"], "vetoes": r["vetoes"], "caps": r["caps"],
+             "cats": [num(r[k.code]) for k in result.criteria.categories]}
+            for _, r in result.scores.iterrows()]
+
+
+def intensity_path(result: Result, inputs: Inputs, city: str) -> dict:
+    """Actual cumulative reduction of I_t = (energy_total − energy_raw)/gdp for every year present,
+    and the required 序时进度 path 1 − (1 − T5/100)^((t − base)/plan_years) to the plan's end."""
+    s = result.criteria.scheme
+    t5 = float(inputs.targets.loc[city, "T5"])
+    e = inputs.energy.xs(city, level=0).sort_index()
+    inten = (e["energy_total"] - e["energy_raw"]) / e["gdp"]
+    base = float(inten.get(s.base_year, np.nan))
+    actual = [{"year": int(y), "intensity": short(v, 4), "cum": 100.0 * (1.0 - v / base), "cum_s": num(100.0 * (1.0 - v / base))}
+              for y, v in inten.items()]
+    years = list(range(s.base_year, s.base_year + s.plan_years + 1))
+    required = [{"year": t, "req": 100.0 * (1.0 - (1.0 - t5 / 100.0) ** ((t - s.base_year) / s.plan_years))}
+                for t in years]
+    by_year = {a["year"]: a for a in actual}
+    rows = [{"year": r["year"], "req_s": num(r["req"]), "cum_s": by_year[r["year"]]["cum_s"] if r["year"] in by_year else "—",
+             "intensity": by_year[r["year"]]["intensity"] if r["year"] in by_year else "—",
+             "current": r["year"] == result.year} for r in required]
+    return {"t5": short(t5), "actual": actual, "required": required, "rows": rows, "year": result.year,
+            "base_year": s.base_year, "end_year": years[-1]}
+
+
+def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict:
+    c = result.criteria
+    s = result.scores.set_index("city")
+    row = s.loc[city]
+    led = result.ledger[result.ledger["city"] == city]
+    ent = next(e for e in c.entities if e.name == city)
+    cats = []
+    for cat in _categories(result):
+        v = float(row[cat["code"]])
+        rows = [_indicator_row(r) for _, r in led[led["category"] == cat["code"]].iterrows()]
+        cats.append({**cat, "score": v, "score_s": num(v), "avg_s": num(cat["avg"]), "best_s": num(cat["best"]),
+                     "indicators": rows})
+    vetoes = [{"code": v.code, "reason": v.reason} for v in c.vetoes if v.code in str(row["vetoes"]).split(";")]
+    caps = [{"code": k.code, "grade": k.grade, "reason": k.reason} for k in c.caps
+            if k.code in str(row["caps"]).split(";")]
+    lost = []
+    for _, r in led.iterrows():
+        cat = c.category(r["category"])
+        if cat.bonus or FLAG_NA in str(r["flags"]):
+            continue
+        gap = float(r["weight"]) - float(r["points"])
+        if round(gap, 2) > 0:
+            lost.append({"code": r["indicator"], "name": r["name"], "lost": gap, "lost_s": num(gap),
+                         "weight": num(r["weight"]), "note": r["note"] or ""})
+    lost.sort(key=lambda d: -round(d["lost"], 6))  # stable: ties keep the scheme's indicator order
+    total_lost = sum(d["lost"] for d in lost)
+    for d in lost:
+        d["share"] = round(100.0 * d["lost"] / total_lost, 1) if total_lost else 0.0
+    totals = s["total"].astype(float)
+    best_city = str(result.scores["city"].iloc[int(np.argmax(result.scores["total"].to_numpy()))])
+    return {
+        "kind": "scorecard", "meta": meta(result, manifest),
+        "city": {"name": city, "code": ent.code, "slug": ent.slug, "total": num(row["total"]),
+                 "grade": row["grade"], "base_grade": row["base_grade"], "rank": int(row["rank"]),
+                 "grade_changed": row["grade"] != row["base_grade"]},
+        "categories": cats, "vetoes": vetoes, "caps": caps,
+        "compare": {"total": num(row["total"]), "avg": num(totals.mean()), "best": num(totals.max()),
+                    "best_city": best_city, "total_v": float(row["total"]), "avg_v": float(totals.mean()),
+                    "best_v": float(totals.max())},
+        "intensity": intensity_path(result, inputs, city),
+        "lost": lost, "lost_total": num(total_lost),
+        "ranking": [{**r, "me": r["city"] == city} for r in _ranking(result)],
+        "missing": [x for x in str(row["missing"]).split(";") if x],
+    }
+
+
+def summary(result: Result, manifest: dict) -> dict:
+    c = result.criteria
+    s = result.scores
+    counts = s["grade"].value_counts()
+    grades = [{"name": g, "count": int(counts.get(g, 0)),
+               "cities": "、".join(s.loc[s["grade"] == g, "city"])} for g in c.grade_names]
+    led = result.ledger
+    codes = [i.code for i in c.indicators if not c.category(i.category).bonus]
+    order = list(s["city"])
+    frac = led[led["indicator"].isin(codes)].pivot(index="city", columns="indicator", values="fraction")
+    frac = frac.reindex(index=order, columns=codes)
+    heat = {"cities": order, "codes": codes, "values": [[_f(v) for v in frac.loc[city]] for city in order]}
+    reasons = {v.code: v.reason for v in c.vetoes} | {k.code: k.reason for k in c.caps}
+    cap_grade = {k.code: k.grade for k in c.caps}
+
+    def listed(col: str) -> list[dict]:
+        return [{"city": r["city"], "code": code, "reason": reasons.get(code, ""), "grade": cap_grade.get(code, "")}
+                for _, r in s.iterrows() for code in str(r[col]).split(";") if code]
+
+    flagged = led[led["flags"].str.contains("免予考核|缺报按0分计", regex=True, na=False)]
+    exemptions = [{"city": r["city"], "code": r["indicator"], "name": r["name"], "flags": r["flags"],
+                   "note": r["note"] or ""} for _, r in flagged.iterrows()]
+    return {
+        "kind": "summary", "meta": meta(result, manifest),
+        "categories": [{"code": k.code, "name": k.name, "max_s": num(k.points)} for k in c.categories],
+        "ranking": _ranking(result), "grades": grades, "heat": heat,
+        "indicator_names": [{"code": i.code, "name": i.name} for i in c.indicators if i.code in codes],
+        "vetoes": listed("vetoes"), "caps": listed("caps"), "exemptions": exemptions,
+    }

@@ -1,0 +1,93 @@
+"""HTML → PDF with WeasyPrint: a fetcher that can only read what we ship, fixed metadata for
+byte-identical output. Reused by the what-if page, so it knows nothing about scorecards."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ..resources import templates_dir
+
+# Fixed PDF dates: the same inputs must give the same bytes. SOURCE_DATE_EPOCH (reproducible-builds
+# convention) overrides it when a packager wants a real date.
+FIXED_DATE = "2000-01-01T00:00:00Z"
+
+
+class RefusedURL(ValueError):
+    """A document asked for a resource outside data: URLs and the templates folder."""
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class RestrictedFetcher(URLFetcher):
+        """Only `data:` URLs and files inside the templates folder; no network, no other files.
+
+        Anything else raises, which WeasyPrint reports as a warning and skips (the resource is
+        simply absent from the page), so hostile text can never pull a file or a URL in.
+        """
+
+        def __init__(self, root: Path | None = None, **kw):
+            super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, timeout=1, **kw)
+            self.root = Path(root or templates_dir()).resolve()
+
+        def fetch(self, url, headers=None):
+            check_url(url, self.root)
+            if url.lower().startswith("file:"):
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": _mime(path)})
+            return super().fetch(url, headers)
+
+    return RestrictedFetcher
+
+
+def check_url(url: str, root: Path | None = None) -> None:
+    """Raise RefusedURL unless `url` is a data: URL or a file under `root` (the templates folder)."""
+    root = Path(root or templates_dir()).resolve()
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "data":
+        return
+    if scheme == "file":
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"refused (remote file): {url}")
+        path = Path(unquote(parts.path)).resolve()
+        if path.is_file() and path.is_relative_to(root):
+            return
+    raise RefusedURL(f"refused (only data: URLs and files under {root} are allowed): {url}")
+
+
+def _mime(path: Path) -> str:
+    return {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(path.suffix, "application/octet-stream")
+
+
+def make_fetcher(root: Path | None = None):
+    """A fresh restricted fetcher (WeasyPrint's URLFetcher subclass)."""
+    return _fetcher_class()(root)
+
+
+def _date() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return FIXED_DATE
+
+
+def html_to_pdf(html: str, path: Path | None = None, *, identifier: str | None = None,
+                base_url: Path | None = None) -> bytes | None:
+    """Render `html` to `path` (or return the bytes): restricted fetcher, fixed dates and identifier.
+
+    Relative URLs resolve against the templates folder, so `<link href="report.css">` works.
+    The PDF identifier defaults to a hash of the HTML, so identical HTML gives identical bytes.
+    """
+    import weasyprint
+
+    base = Path(base_url or templates_dir()).resolve()
+    doc = weasyprint.HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=make_fetcher(base)).render()
+    doc.metadata.created = doc.metadata.modified = _date()
+    ident = (identifier or hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]).encode("ascii")
+    return doc.write_pdf(path, pdf_identifier=ident)

@@ -1,0 +1,106 @@
+"""A few real `jxscore` processes: exit codes, messages without tracebacks, atomic outputs."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from builders import Dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+JX = [str(Path(sys.executable).parent / "jxscore")]
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run(JX + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def test_help_lists_commands():
+    p = run("--help")
+    assert p.returncode == 0
+    for cmd in ("validate", "score", "template"):
+        assert cmd in p.stdout
+
+
+def test_score_sample_data(tmp_path):
+    out = tmp_path / "out"
+    p = run("score", "--year", 2024, "--data", ROOT / "data", "--out", out)
+    assert p.returncode == 0, p.stderr
+    assert {f.name for f in out.iterdir()} == {"scores.csv", "ledger.csv", "manifest.json", "results.xlsx"}
+    text = (out / "scores.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert text[0].startswith("rank,city,city_code,grade,base_grade,total,A,B,C,D,vetoes,caps")
+    assert len(text) == 12
+    assert "ledger.csv" in p.stdout
+
+
+def test_bad_input_exit_2_names_file_row_column_and_writes_nothing(tmp_path):
+    ds = Dataset()
+    ds.set("indicators", "萍乡", "C1", "=HYPERLINK(\"http://x\")")
+    ds.set("targets", "九江", "B3", -1)
+    folder = ds.write(tmp_path / "d")
+    out = tmp_path / "out"
+    p = run("score", "--year", 2023, "--data", folder, "--out", out)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr
+    assert "2 problem(s)" in p.stderr
+    lines = p.stderr.splitlines()
+    assert any("indicators.csv" in ln and " 4 " in ln and "C1" in ln and "formula" in ln for ln in lines)
+    assert any("targets.csv" in ln and " 5 " in ln and "B3" in ln and "> 0" in ln for ln in lines)
+    assert not out.exists()
+
+
+def test_failed_run_keeps_previous_results(tmp_path):
+    good = Dataset().write(tmp_path / "good")
+    out = tmp_path / "out"
+    assert run("score", "--year", 2023, "--data", good, "--out", out).returncode == 0
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    bad = tmp_path / "bad"
+    shutil.copytree(good, bad)
+    (bad / "energy.csv").write_text("nonsense\n")
+    assert run("score", "--year", 2023, "--data", bad, "--out", out).returncode == 2
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if "staging" in p.name]
+
+
+def test_validate_ok_and_bad_year(tmp_path):
+    folder = Dataset().write(tmp_path / "d")
+    p = run("validate", "--year", 2023, "--data", folder)
+    assert p.returncode == 0 and "valid" in p.stdout
+    p = run("validate", "--year", 2030, "--data", folder)
+    assert p.returncode == 2 and "2021–2025" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_bad_criteria_file_names_the_path(tmp_path):
+    src = (ROOT / "criteria" / "jiangxi.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(src.replace('code = "A3"\nname = "规上工业单位增加值能耗累计降低"\ncategory = "A"\nunit = "%"\npoints = 4',
+                               'code = "A3"\nname = "规上工业单位增加值能耗累计降低"\ncategory = "A"\nunit = "%"\npoints = -4'),
+                   encoding="utf-8")
+    folder = Dataset().write(tmp_path / "d")
+    p = run("validate", "--year", 2023, "--data", folder, "--criteria", bad)
+    assert p.returncode == 2
+    assert "indicators[2].points" in p.stderr and "bad.toml" in p.stderr
+
+
+def test_template_round_trip(tmp_path):
+    out = tmp_path / "blank.xlsx"
+    p = run("template", "--year", 2024, "--out", out)
+    assert p.returncode == 0, p.stderr
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["energy", "indicators", "targets"]
+    assert wb["energy"].max_row == 1 + 11 * 5  # 2020..2024 for each city
+    # a blank template is not valid data: every required cell is reported
+    p = run("validate", "--year", 2024, "--data", out)
+    assert p.returncode == 2 and "blank.xlsx[energy]" in p.stderr
+
+
+@pytest.mark.parametrize("cmd", ["validate", "score"])
+def test_missing_data_folder(tmp_path, cmd):
+    extra = ["--out", tmp_path / "o"] if cmd == "score" else []
+    p = run(cmd, "--year", 2024, "--data", tmp_path / "nope", *extra)
+    assert p.returncode == 2 and "nope" in p.stderr and "Traceback" not in p.stderr

@@ -1,0 +1,64 @@
+"""The criteria file encodes the rulebook; bad criteria are reported with the path of the bad value."""
+
+from pathlib import Path
+
+import pytest
+
+from jxscore.criteria import load_criteria
+from jxscore.errors import CriteriaError
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = (ROOT / "criteria" / "jiangxi.toml").read_text(encoding="utf-8")
+
+
+def test_bundled_scheme_matches_rulebook(criteria):
+    pts = {i.code: i.points for i in criteria.indicators}
+    assert sum(v for k, v in pts.items() if k.startswith("A")) == 50
+    assert sum(v for k, v in pts.items() if k.startswith("B")) == 30
+    assert sum(v for k, v in pts.items() if k.startswith("C")) == 20
+    assert (pts["A1"], pts["A2"], pts["B14"], pts["C2"]) == (20, 5, 0.5, 5)
+    assert [g.min for g in criteria.grades] == [95, 80, 60, 0]
+    assert [e.code for e in criteria.entities][:3] == ["360100", "360200", "360300"]
+    assert criteria.indicator("B5").rule == "lower_step" and criteria.indicator("A10").rule == "threshold"
+    assert [v.code for v in criteria.vetoes] == ["V1", "V2"] and [c.code for c in criteria.caps] == ["G1", "G2"]
+
+
+def _load(tmp_path, text):
+    p = tmp_path / "c.toml"
+    p.write_text(text, encoding="utf-8")
+    return load_criteria(p)
+
+
+@pytest.mark.parametrize("old,new,path", [
+    ('rule = "threshold"', 'rule = "thresold"', "indicators[9].rule"),
+    ('step = 0.5 ', 'step = "half" ', "indicators[14]"),
+    ('grade = "基本完成"\nwhen', 'grade = "基本"\nwhen', "caps[0].grade"),
+    ('code = "360100"', 'code = "3601"', "entities[0].code"),
+    ('points = 50', 'points = 55', "categories[0].points"),
+])
+def test_bad_values_are_located(tmp_path, old, new, path):
+    assert old in SRC
+    with pytest.raises(CriteriaError) as e:
+        _load(tmp_path, SRC.replace(old, new, 1))
+    assert any(p.startswith(path) or path in m for p, m in e.value.problems), e.value.problems
+
+
+def test_not_toml(tmp_path):
+    with pytest.raises(CriteriaError, match="not valid TOML"):
+        _load(tmp_path, "[scheme\nname=")
+
+
+def test_another_scheme_is_just_another_file(tmp_path, score_ds):
+    """Other grade bands are a criteria edit: nothing of the Jiangxi scheme is in the engine."""
+    from builders import Dataset
+
+    text = SRC.replace('min = 95', 'min = 99.5')
+    c = _load(tmp_path, text)
+    assert c.grades[0].min == 99.5
+    ds = Dataset()
+    ds.set("indicators", "萍乡", "A3", 80.0)  # 99.2: 超额完成 under Jiangxi, 完成 here
+    folder = ds.write(tmp_path / "d")
+    from jxscore.service import RunOptions, run_score
+
+    res, _ = run_score(RunOptions(2023, folder, criteria=tmp_path / "c.toml"))
+    assert res.scores.set_index("city").loc["萍乡", "grade"] == "完成"
