@@ -27,13 +27,14 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     # never wrap a cell: each problem stays on one line, so it can be read and grepped
     t = Table(show_lines=False, header_style="bold", box=box.SIMPLE_HEAD)
     for h in headers:
         t.add_column(h, no_wrap=True, overflow="ignore")
     for r in rows:
-        t.add_row(*r)
+        t.add_row(*(Text(c) for c in r))  # Text: brackets in data are not rich markup
     console = Console(file=sys.stderr, width=4000, no_color=True, force_terminal=False)
     with console.capture() as cap:
         console.print(t)
@@ -90,7 +91,9 @@ def echo_ranking(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from rich.text import Text
+
     t = Table("排名", "设区市", "总分", "等级", "否决", "封顶", "免考")
     for r in rows:
-        t.add_row(*r)
+        t.add_row(*(Text(c) for c in r))
     Console(width=100).print(t)
