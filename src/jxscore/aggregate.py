@@ -34,6 +34,35 @@ class Basis:
     total_decimals: int = 2
     compare_decimals: int = 9
 
+    def __post_init__(self) -> None:
+        # Weight-independent parts, computed once so each evaluation is a few matrix products.
+        a = self.applicable.astype(float)
+        f0 = np.nan_to_num(self.fractions, nan=0.0)
+        scored = ~self.bonus[self.category_of]
+        self._a = a * scored  # bonus items take no part in the weighted categories
+        self._fa = f0 * a * scored
+        self._onehot = (self.category_of[:, None] == np.arange(len(self.categories))[None, :]).astype(float)
+        self._onehot[:, self.bonus] = 0.0
+        bonus_pts = (f0 * ~scored) @ (self._onehot_all() * self.points[:, None])  # (n, c)
+        self._bonus = np.minimum(bonus_pts, self.category_points) * self.bonus
+        self._code_order = np.argsort(np.argsort(np.array(self.entity_codes), kind="stable"), kind="stable")
+        # Tie-break keys that no weight can change (metrics, entity code), after the last weight-dependent
+        # key, collapse into one precomputed rank: fewer keys to sort on every evaluation.
+        tb = self.tie_break
+        dyn = [i for i, k in enumerate(tb) if k in ("grade", "total") or k.startswith("category:")]
+        self._n_dynamic = (max(dyn) + 1) if dyn else 0
+        static = []
+        for key in tb[self._n_dynamic:]:
+            kind, _, arg = key.partition(":")
+            static.append(self._code_order if key == "entity_code" else -np.round(self.metrics[arg], 6))
+        static.append(np.arange(len(self.entities)))
+        order = np.lexsort(static[::-1])
+        self._static_rank = np.empty_like(order)
+        self._static_rank[order] = np.arange(len(order))
+
+    def _onehot_all(self) -> np.ndarray:
+        return (self.category_of[:, None] == np.arange(len(self.categories))[None, :]).astype(float)
+
 
 @dataclass
 class Evaluation:
@@ -60,26 +89,16 @@ def category_scores(basis: Basis, weights: np.ndarray) -> np.ndarray:
     """Category score = category points × Σ w·f / Σ w over applicable indicators (§4).
 
     A category's points are the sum of its indicators' weights; bonus items keep their nominal points.
-    Returns (n, c) for weights (m,), or (S, n, c) for weights (S, m).
+    Returns (n, c) for weights (m,), or (S, n, c) for weights (S, m): one matrix product for all samples.
     """
     w = np.asarray(weights, dtype=float)
-    single = w.ndim == 1
-    W = np.atleast_2d(w)
-    f0 = np.nan_to_num(basis.fractions, nan=0.0)
-    a = basis.applicable.astype(float)
-    fa = f0 * a
-    out = np.empty((W.shape[0], f0.shape[0], len(basis.categories)))
-    for ci in range(len(basis.categories)):  # a handful of categories; cities and samples are vectorised
-        idx = basis.category_of == ci
-        if basis.bonus[ci]:
-            out[:, :, ci] = np.minimum(basis.category_points[ci], f0[:, idx] @ basis.points[idx])[None, :]
-            continue
-        Wc = W[:, idx]
-        num = fa[:, idx] @ Wc.T  # (n, S)
-        den = a[:, idx] @ Wc.T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, :, ci] = (Wc.sum(axis=1) * np.where(den > 0, num / den, 0.0)).T
-    return out[0] if single else out
+    wc = w[..., :, None] * basis._onehot  # (..., m, c): each weight in its category's column
+    num = basis._fa @ wc  # (..., n, c)
+    den = basis._a @ wc
+    pts = wc.sum(axis=-2)[..., None, :]  # (..., 1, c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pts * np.where(den > 0, num / den, 0.0)
+    return out + basis._bonus
 
 
 def evaluate(basis: Basis, weights: np.ndarray | None = None, *, vetoes_off: frozenset[str] = frozenset(),
@@ -104,24 +123,43 @@ def evaluate(basis: Basis, weights: np.ndarray | None = None, *, vetoes_off: fro
 
 def rank_entities(basis: Basis, grade: np.ndarray, total: np.ndarray, cs: np.ndarray) -> np.ndarray:
     """Unique ranks by the scheme's tie-break keys (grade, total, a category, a metric, entity code)."""
-    keys = []  # most significant first; lexsort wants it reversed
+    keys = []  # most significant first
     shape = total.shape
-    for key in basis.tie_break:
+    for key in basis.tie_break[: basis._n_dynamic]:
         kind, _, arg = key.partition(":")
         if key == "grade":
-            keys.append(grade)
+            keys.append((grade, 1.0))
         elif key == "total":
-            keys.append(-total)
+            keys.append((-total, 10.0**basis.total_decimals))
         elif kind == "category":
-            keys.append(-np.round(cs[..., basis.categories.index(arg)], 6))
-        elif kind == "metric":
-            keys.append(-np.round(np.broadcast_to(basis.metrics[arg], shape), 6))
-        elif key == "entity_code":
-            by_code = np.argsort(np.argsort(np.array(basis.entity_codes), kind="stable"), kind="stable")
-            keys.append(np.broadcast_to(by_code, shape))
-    keys.append(np.broadcast_to(np.arange(len(basis.entities)), shape))  # always unique in the end
-    order = np.lexsort(keys[::-1], axis=-1)
+            keys.append((-np.round(cs[..., basis.categories.index(arg)], 6), 1e6))
+    keys.append((np.broadcast_to(basis._static_rank, shape), 1.0))  # metrics, entity code: precomputed
+    order = _order(keys)
     rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(1, shape[-1] + 1)[None, :] if order.ndim > 1 else
-                      np.arange(1, shape[-1] + 1), axis=-1)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(1, shape[-1] + 1), order.shape), axis=-1)
     return rank
+
+
+def _order(scaled: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """Lexicographic order of the keys (most significant first) along the last axis.
+
+    Each key is a whole number of its unit (grade index, cents, micro-points, a rank); where their
+    ranges fit in 62 bits they are packed into one int64 and sorted once — far cheaper than lexsort.
+    """
+    keys = [k for k, _ in scaled]
+    ints, bits = [], 0
+    for k, unit in scaled:
+        q = np.round(np.asarray(k, dtype=float) * unit)
+        lo, hi = q.min(), q.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return np.lexsort(keys[::-1], axis=-1)
+        span = int(hi - lo) + 1
+        ints.append((q - lo).astype(np.int64))
+        bits += max(1, span.bit_length())
+    if bits > 62:
+        return np.lexsort(keys[::-1], axis=-1)
+    packed = np.zeros(ints[0].shape, dtype=np.int64)
+    for q, k in zip(ints, keys):
+        span = int(q.max()) + 1
+        packed = packed * np.int64(1 << max(1, span.bit_length())) + q
+    return np.argsort(packed, axis=-1, kind="stable")

@@ -58,14 +58,21 @@ def _categories(result: Result) -> list[dict]:
     return out
 
 
+_EXPLAINED_RULES = {"intensity_matrix", "total_cap_tiers", "review_deduct", "lower_step"}
+
+
 def _indicator_row(r: pd.Series) -> dict:
+    """One ledger row as printed. The note is kept where it adds something (a flag, a rule with its
+    own arithmetic, points lost); "达到目标" beside full points is noise on a printed card."""
     flags = [f for f in str(r["flags"]).split(";") if f]
     na = FLAG_NA in flags
+    frac = _f(r["fraction"])
+    explain = bool(flags) or r["rule"] in _EXPLAINED_RULES or (frac is not None and frac < 1)
     return {
         "code": r["indicator"], "name": r["name"], "unit": r["unit"],
         "target": short(r["target"]), "actual": short(r["actual"]),
         "points": "—" if na else num(r["points"]), "weight": "—" if na else num(r["weight"]),
-        "fraction": _f(r["fraction"]), "flags": flags, "note": r["note"] or "", "na": na,
+        "fraction": frac, "flags": flags, "note": (r["note"] or "") if explain else "", "na": na,
     }
 
 
