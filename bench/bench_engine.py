@@ -72,7 +72,7 @@ def skcriteria_pipeline(F: np.ndarray, w: np.ndarray):
     from skcriteria.agg.simple import WeightedSumModel
     from skcriteria.preprocessing.invert_objectives import InvertMinimize
     from skcriteria.preprocessing.scalers import SumScaler
-    from skcriteria.pipeline import mkpipe
+    from skcriteria.pipelines import mkpipe
     import skcriteria as skc
 
     dm = skc.mkdm(np.nan_to_num(F) + 1e-9, objectives=[max] * F.shape[1], weights=w)

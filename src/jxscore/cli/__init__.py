@@ -65,3 +65,4 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+from . import report  # noqa: E402,F401

@@ -88,7 +88,7 @@ def categories_chart(cats: list[dict], city: str) -> str:
 
 def intensity_chart(path: dict, city: str) -> str:
     """Cumulative intensity reduction since the base year against the required 序时进度 path."""
-    fig = figure(8.6, 5.2, (0.12, 0.12, 0.98, 0.97))
+    fig = figure(8.6, 5.2, (0.1, 0.12, 0.98, 0.92))
     ax = fig.add_subplot()
     req = path["required"]
     ax.plot([r["year"] for r in req], [r["req"] for r in req], color=GREY, lw=1.2, ls="--", marker="o", ms=3,
@@ -101,7 +101,7 @@ def intensity_chart(path: dict, city: str) -> str:
         ax.annotate(f"{cur[0]['cum_s']}%", (cur[0]["year"], cur[0]["cum"]), textcoords="offset points",
                     xytext=(-6, 6), ha="right", color=RED, fontsize=7)
     ax.set_xticks(range(path["base_year"], path["end_year"] + 1))
-    ax.set_ylabel("累计降低（%）")
+    ax.set_title("累计降低（%）", loc="left", fontsize=7, pad=3)
     ax.axhline(0, color="#cccccc", lw=0.5)
     ax.legend(loc="upper left", frameon=False, fontsize=7)
     return svg_data_url(fig)
@@ -126,7 +126,7 @@ def ranking_chart(ranking: list[dict], highlight: str | None = None) -> str:
 
 
 def grades_chart(grades: list[dict]) -> str:
-    fig = figure(7.0, 4.6, (0.13, 0.12, 0.98, 0.97))
+    fig = figure(7.0, 4.6, (0.1, 0.12, 0.98, 0.9))
     ax = fig.add_subplot()
     names = [g["name"] for g in grades]
     counts = [g["count"] for g in grades]
@@ -136,7 +136,7 @@ def grades_chart(grades: list[dict]) -> str:
     for i, c in enumerate(counts):
         ax.text(i, c + 0.1, str(c), ha="center", va="bottom", fontsize=8)
     ax.set_ylim(0, max(counts + [1]) + 1.2)
-    ax.set_ylabel("设区市数")
+    ax.set_title("设区市数", loc="left", fontsize=7, pad=3)
     return svg_data_url(fig)
 
 
@@ -162,5 +162,6 @@ def heatmap_chart(heat: dict) -> str:
                     color="white" if (not np.isnan(v) and v < 0.45) else DARK)
     for s in ax.spines.values():
         s.set_visible(False)
-    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01, label="得分系数")
+    cb = fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01)
+    cb.ax.set_title("f", fontsize=7)
     return svg_data_url(fig)
