@@ -48,9 +48,13 @@ def add_charts(ctx: dict) -> dict:
     return {**ctx, "charts": ch}
 
 
-def render_html(template: str, ctx: dict) -> str:
-    """A self-contained HTML page (CSS inlined, charts as data: URLs)."""
-    return environment().get_template(template).render(**add_charts(ctx))
+def render_html(template: str, ctx: dict, *, charts: dict | None = None) -> str:
+    """A self-contained HTML page (CSS inlined, charts as data: URLs).
+
+    `charts` replaces the drawn charts (snapshot tests pin the HTML without matplotlib's bytes).
+    """
+    full = add_charts(ctx) if charts is None else {**ctx, "charts": charts}
+    return environment().get_template(template).render(**full)
 
 
 def render_job(job: Job, out: Path) -> str:

@@ -1,0 +1,247 @@
+"""Scorecards and summary: HTML snapshots, PDF structure (pages, embedded CJK font, extracted text),
+escaping of hostile text, the restricted fetcher, byte-identical re-renders, atomic failure.
+
+Data: the builders' default set (every city meets everything: 100.00) with 景德镇's C1 review set
+to 2 of 3 points, on RULEBOOK §7's worked example (南昌). By hand: 南昌 100.00 and, tied on total
+and A subtotal with eight other cities at 100.00, ranks first on intensity progress p = 0.953 (the
+others: 4 %/year → c = 1 − 0.96³, p = ln 0.884736 / ln 0.86 = 0.812); the 100.00 cities then follow
+in administrative-code order; 景德镇 99.00 (still 超额完成, ≥ 95) is last, 11th; it lost exactly
+1.00 point, on C1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from builders import worked_example
+from typer.testing import CliRunner
+
+from jxscore.cli import app
+
+SNAP = Path(__file__).parent / "snapshots"
+HOSTILE = '<img src="file:///etc/passwd"> http://example.invalid/x.png {{ 7*7 }}'
+EXPECTED_ORDER = ["南昌", "萍乡", "九江", "新余", "鹰潭", "赣州", "吉安", "宜春", "抚州", "上饶", "景德镇"]
+FIXED_MANIFEST = {"input_hash": "0123456789abcdef" * 4, "version": "0", "criteria": {"jiangxi.toml": "x"}}
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def dataset():
+    return worked_example().set("indicators", "景德镇", "C1", 2.0)
+
+
+def pdftext(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One real `jxscore report --html` run, shared by the module's tests."""
+    base = tmp_path_factory.mktemp("report")
+    data = dataset().write(base / "data")
+    out = base / "out"
+    res = CliRunner().invoke(app, ["report", "--year", "2023", "--data", str(data), "--out", str(out), "--html",
+                                   "--jobs", "2"])
+    assert res.exit_code == 0, res.output
+    return out, data
+
+
+@pytest.fixture(scope="module")
+def scored(run):
+    from jxscore.service import RunOptions, run_score
+
+    return run_score(RunOptions(2023, run[1]))
+
+
+def test_writes_scores_and_all_documents(run):
+    out, _ = run
+    for name in ("scores.csv", "ledger.csv", "manifest.json", "results.xlsx", "summary.pdf", "summary.html"):
+        assert (out / name).is_file(), name
+    slugs = ["nanchang", "jingdezhen", "pingxiang", "jiujiang", "xinyu", "yingtan", "ganzhou", "jian", "yichun",
+             "fuzhou", "shangrao"]
+    assert sorted(p.stem for p in (out / "scorecards").glob("*.pdf")) == sorted(slugs)
+    assert sorted(p.stem for p in (out / "scorecards").glob("*.html")) == sorted(slugs)
+    assert not list(out.parent.glob(".out.staging-*"))
+
+
+def test_scorecard_pdf_structure_and_figures(run):
+    out, _ = run
+    card = out / "scorecards" / "jingdezhen.pdf"
+    assert 2 <= pages(card) <= 4
+    fonts = subprocess.run(["pdffonts", str(card)], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in fonts.splitlines() if "Noto-Sans-CJK-SC" in line]
+    assert cjk and all(" yes " in line for line in cjk)  # embedded, not a fallback
+    text = pdftext(card)
+    assert "景德镇 2023年度节能减排目标责任评价考核成绩单" in text
+    assert "99.00" in text and "超额完成" in text and "第11名 / 11" in text
+    assert "组织领导与目标分解" in text and "评审得分2/3分" in text  # the one lost point, with its reason
+    assert re.search(r"C1\s+组织领导与目标分解\s+1\.00\s+3\.00", text)  # 失分 table: 1.00 of 3.00
+    assert "第1页/共3页" in text.replace(" ", "") or "第1页/共2页" in text.replace(" ", "")  # footer
+    man = (out / "manifest.json").read_text(encoding="utf-8")
+    h = re.search(r'"input_hash": "([0-9a-f]{64})"', man).group(1)
+    assert h in text.replace("\n", "")  # a printed card traces back to its data
+
+
+def test_worked_example_card(run):
+    text = pdftext(run[0] / "scorecards" / "nanchang.pdf")
+    assert "100.00" in text and "第1名 / 11" in text and "超额完成" in text
+    assert "免予考核" in text  # A2 exempt (RULEBOOK §7)
+    assert "13.39" in text  # c = 13.3913 % cumulative reduction 2020→2023
+    assert "各项指标均获满分" in text
+
+
+def test_summary_ranking_by_hand(run):
+    out, _ = run
+    assert pages(out / "summary.pdf") >= 2
+    text = pdftext(out / "summary.pdf")
+    found = [m.group(1) for m in re.finditer(r"^\s*\d+\s+(\S+)\s+\d+\.\d\d\s+超额完成", text, re.M)]
+    assert found == EXPECTED_ORDER
+    assert re.search(r"超额完成\s+11\s", text)  # grade distribution
+
+
+def test_pdfs_are_byte_identical_on_rerender(run, scored, tmp_path):
+    from jxscore.outputs import manifest
+    from jxscore.report.render import jobs_for, render_job
+    from jxscore.service import RunOptions
+
+    out, data = run
+    result, inputs = scored
+    opts = RunOptions(2023, data)
+    man = manifest(result, inputs.files, opts.criteria_path, opts.params())
+    job = next(j for j in jobs_for(result, inputs, man) if j.pdf == "scorecards/jingdezhen.pdf")
+    render_job(job, tmp_path)  # in this process, not a pool worker
+    assert (tmp_path / job.pdf).read_bytes() == (out / job.pdf).read_bytes()
+
+
+@pytest.mark.parametrize("name,kind", [("scorecard_jingdezhen.html", "card"), ("summary.html", "summary")])
+def test_html_snapshot(scored, name, kind):
+    from jxscore.report import context
+    from jxscore.report.render import render_html
+
+    result, inputs = scored
+    if kind == "card":
+        html = render_html("scorecard.html.j2", context.scorecard(result, inputs, FIXED_MANIFEST, "景德镇"),
+                           charts={"categories": "data:,", "intensity": "data:,", "ranking": "data:,"})
+    else:
+        html = render_html("summary.html.j2", context.summary(result, FIXED_MANIFEST),
+                           charts={"grades": "data:,", "heat": "data:,"})
+    golden = SNAP / name
+    if os.environ.get("JX_UPDATE_SNAPSHOTS") == "1" or not golden.exists():
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(html, encoding="utf-8")
+        if os.environ.get("JX_UPDATE_SNAPSHOTS") != "1":
+            pytest.fail(f"snapshot {name} created; re-run (set JX_UPDATE_SNAPSHOTS=1 to regenerate)")
+    assert html == golden.read_text(encoding="utf-8"), "HTML changed; JX_UPDATE_SNAPSHOTS=1 to accept"
+
+
+def test_fetcher_allows_only_data_and_templates():
+    from jxscore.report.pdf import RefusedURL, make_fetcher
+    from jxscore.resources import templates_dir
+
+    f = make_fetcher()
+    css = (templates_dir() / "report.css").resolve()
+    assert b"@page" in f.fetch(css.as_uri()).read()
+    assert f.fetch("data:text/plain,hi").read() == b"hi"
+    for url in ("file:///etc/passwd", "http://example.invalid/x.png", "https://example.invalid/",
+                css.as_uri().replace("report.css", "../pyproject.toml"), "file://evil.host/etc/passwd",
+                "ftp://example.invalid/x"):
+        with pytest.raises(RefusedURL):
+            f.fetch(url)
+
+
+def test_hostile_text_is_escaped_and_never_fetched(scored, tmp_path, monkeypatch):
+    """An indicator name from a criteria copy reaches the page as text, not markup, and nothing is fetched."""
+    from jxscore.report import context, pdf
+    from jxscore.report.render import render_html
+
+    import dataclasses
+
+    result, inputs = scored
+    result = dataclasses.replace(result, ledger=result.ledger.copy())  # the fixture is shared
+    result.ledger.loc[result.ledger["indicator"] == "B2", "name"] = HOSTILE
+    result.ledger.loc[(result.ledger["indicator"] == "C1") & (result.ledger["city"] == "景德镇"), "note"] = HOSTILE
+    html = render_html("scorecard.html.j2", context.scorecard(result, inputs, FIXED_MANIFEST, "景德镇"))
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
+    assert '<img src="file:///etc/passwd">' not in html and "{{ 7*7 }}" in html
+    asked: list[str] = []
+    original = pdf.check_url
+
+    def spy(url, root=None):
+        asked.append(url)
+        return original(url, root)
+
+    monkeypatch.setattr(pdf, "check_url", spy)
+    pdf.html_to_pdf(html, tmp_path / "h.pdf")
+    assert asked and all(u.startswith("data:") for u in asked)  # only the chart data: URLs
+    text = pdftext(tmp_path / "h.pdf").replace("\n", " ")
+    assert '<img src="file:///etc/passwd">' in text and "{{ 7*7 }}" in text
+
+
+def test_hostile_criteria_file(tmp_path):
+    from jxscore.report.render import jobs_for, render_html
+    from jxscore.resources import default_criteria_path
+    from jxscore.outputs import manifest
+    from jxscore.service import RunOptions, run_score
+
+    crit = tmp_path / "hostile.toml"
+    crit.write_text(default_criteria_path().read_text(encoding="utf-8").replace(
+        'name = "组织领导与目标分解"', "name = '''" + HOSTILE + "'''"), encoding="utf-8")
+    data = dataset().write(tmp_path / "data")
+    opts = RunOptions(2023, data, criteria=crit)
+    result, inputs = run_score(opts)
+    man = manifest(result, inputs.files, crit, opts.params())
+    job = jobs_for(result, inputs, man)[1]
+    html = render_html(job.template, job.context, charts={"categories": "data:,", "intensity": "data:,",
+                                                          "ranking": "data:,"})
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt; http://example.invalid/x.png {{ 7*7 }}" in html
+
+
+def test_failed_render_keeps_previous_results(tmp_path, monkeypatch):
+    from jxscore.report import render
+    from jxscore.service import RunOptions
+
+    data = dataset().write(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scores.csv").write_text("previous", encoding="utf-8")
+
+    def boom(job, stage):
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(render, "render_job", boom)
+    with pytest.raises(RuntimeError):
+        render.report_to(RunOptions(2023, data), out, jobs=1)
+    assert (out / "scores.csv").read_text(encoding="utf-8") == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]  # no staging left behind
+
+
+def test_missing_cjk_font_stops_before_writing(tmp_path, monkeypatch):
+    from jxscore.report import fonts, render
+    from jxscore.service import RunOptions
+
+    monkeypatch.setattr(fonts, "_match", lambda pattern, fmt: "DejaVu Sans")
+    fonts.cjk_font_file.cache_clear()
+    try:
+        with pytest.raises(fonts.FontMissingError, match="fonts-noto-cjk"):
+            render.report_to(RunOptions(2023, dataset().write(tmp_path / "data")), tmp_path / "out", jobs=1)
+    finally:
+        fonts.cjk_font_file.cache_clear()
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_does_not_import_renderers():
+    import sys
+
+    code = "import sys, jxscore.cli; print(any(m in sys.modules for m in ('weasyprint', 'matplotlib')))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "False"
