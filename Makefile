@@ -23,6 +23,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_sensitivity.py
+	$(BIN)/python bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info .pytest_cache
