@@ -66,3 +66,4 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
 from . import report  # noqa: E402,F401
+from . import analysis  # noqa: E402,F401

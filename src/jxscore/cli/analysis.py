@@ -1,0 +1,113 @@
+"""`whatif`, `sensitivity`, `compare-methods`: weight reviews and robustness of the ranking.
+
+Thin commands: parse options, call one core function, print. numpy/pandas/SALib/skcriteria and
+matplotlib load inside the commands, so `jxscore --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import app
+from .common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
+
+SETS = Annotated[Optional[list[str]], typer.Option(
+    "--set", metavar="CODE=POINTS", help="CODE=POINTS for an indicator (A1=25) or a category (B=20); repeatable; overrides --scenario.")]
+SCENARIO = Annotated[Optional[Path], typer.Option(
+    "--scenario", help="Scenario file (.toml/.yaml): \\[points] A1 = 25, B = 20; vetoes_off, caps_off, rescale.")]
+NO_RESCALE = Annotated[bool, typer.Option("--no-rescale", help="Keep points as set (A+B+C not rescaled to 100).")]
+PDF = Annotated[bool, typer.Option("--pdf", help="Also write a PDF page (WeasyPrint, CJK font).")]
+
+
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(*headers)
+    for r in rows:
+        t.add_row(*(Text(str(c)) for c in r))
+    Console(width=160, file=sys.stdout).print(t)
+
+
+@app.command()
+def whatif(year: YEAR, data: DATA, out: OUT, set_: SETS = None, scenario: SCENARIO = None,
+           no_rescale: NO_RESCALE = False, pdf: PDF = False, criteria: CRITERIA = None,
+           allow_missing: ALLOW_MISSING = False, debug: DEBUG = False) -> None:
+    """Re-weight indicators or categories: baseline vs scenario totals, grades, ranks, movers and why."""
+    from ..scenario import load_scenario
+    from ..whatif import whatif_to
+    from .common import echo_warnings
+
+    with fail_on_errors(debug):
+        sc = load_scenario(scenario, set_, no_rescale=no_rescale)
+        w, names = whatif_to(opts(year, data, criteria, allow_missing), sc, out, pdf=pdf)
+    echo_warnings(w.warnings)
+    typer.echo(f"Scenario: {sc.describe()}")
+    _print_table(["设区市", "基准总分", "基准等级", "基准排名", "情景总分", "情景等级", "情景排名", "Δ总分"],
+                 [[r.city, f"{r.baseline_total:.2f}", r.baseline_grade, r.baseline_rank, f"{r.total:.2f}", r.grade,
+                   r.rank, f"{r.delta_total:+.2f}"] for r in w.table.itertuples(index=False)])
+    movers = w.table[w.table["moved"] == 1]
+    if movers.empty:
+        typer.echo("No city changes rank or grade.")
+    for r in movers.itertuples(index=False):
+        typer.echo(f"{r.city}：{r.why}")
+    typer.echo(f"Wrote {out}/" + ", ".join(names))
+
+
+@app.command()
+def sensitivity(
+    year: YEAR, data: DATA, out: OUT,
+    samples: Annotated[int, typer.Option("--samples", help="Monte Carlo weight samples.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same results).")] = 0,
+    band: Annotated[float, typer.Option("--band", help="Relative half-width of the perturbation (0.25 = ±25%).")] = 0.25,
+    method: Annotated[str, typer.Option("--method", help="uniform (each weight ±band) or dirichlet (around nominal).")]
+    = "uniform",
+    no_rescale: NO_RESCALE = False,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the SVG plots.")] = False,
+    pdf: PDF = False, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False, debug: DEBUG = False,
+) -> None:
+    """Rank intervals, grade/rank probabilities and Sobol' indices of the category weights."""
+    from ..sensitivity import SensitivityOptions, sensitivity_to
+    from .common import echo_warnings
+
+    with fail_on_errors(debug):
+        so = SensitivityOptions(samples=samples, seed=seed, band=band, method=method, rescale=not no_rescale)
+        s, names = sensitivity_to(opts(year, data, criteria, allow_missing), so, out, plots=not no_plots, pdf=pdf)
+    echo_warnings(s.warnings)
+    typer.echo(f"{samples} samples, {method} ±{band:g}, seed {seed}:")
+    _print_table(["设区市", "官方排名", "中位排名", "5–95%区间", "P(官方排名)", "P(官方等级)"],
+                 [[r.city, r.nominal_rank, r.median_rank, f"{r.rank_p05}–{r.rank_p95}", f"{r.p_nominal_rank:.3f}",
+                   f"{g.p_nominal_grade:.3f}"]
+                  for r, g in zip(s.ranks.itertuples(index=False), s.grades.itertuples(index=False))])
+    ov = s.indices[s.indices["output"] == "mean_abs_rank_shift"]
+    typer.echo("Sobol' indices on the mean rank shift: " + "; ".join(
+        f"{r.factor} S1={r.S1:.3f} ST={r.ST:.3f}" for r in ov.itertuples(index=False)))
+    typer.echo(f"Wrote {out}/" + ", ".join(names))
+
+
+@app.command("compare-methods")
+def compare_methods(
+    year: YEAR, data: DATA, out: OUT,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the rank-reversal mutations.")] = 0,
+    criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False, debug: DEBUG = False,
+) -> None:
+    """The official weighted sum next to WPM, TOPSIS and VIKOR; Kendall τ and rank-reversal checks."""
+    from ..methods import compare_methods_to
+    from .common import echo_warnings
+
+    with fail_on_errors(debug):
+        m, names = compare_methods_to(opts(year, data, criteria, allow_missing), out, seed=seed)
+    echo_warnings(m.warnings)
+    t = m.table
+    _print_table(["设区市", "官方排名", "得分排名", "WPM", "TOPSIS", "VIKOR"],
+                 [[r.city, r.official_rank, r.score_rank, r.weighted_product_rank, r.topsis_rank, r.vikor_rank]
+                  for r in t.itertuples(index=False)])
+    for r in m.correlations.itertuples(index=False):
+        typer.echo(f"{r.method}: Kendall τ vs official {r.kendall_tau_vs_official:.3f}, vs score "
+                   f"{r.kendall_tau_vs_score:.3f}")
+    typer.echo(f"Wrote {out}/" + ", ".join(names))

@@ -1,0 +1,225 @@
+"""What-if reviews (RULEBOOK §6): a hand-worked scenario, invariants, and bad scenario input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from builders import Dataset
+from typer.testing import CliRunner
+
+from jxscore.cli import app
+from jxscore.errors import UsageError
+from jxscore.scenario import Scenario, ScenarioError, load_scenario, scenario_weights
+from jxscore.service import RunOptions, run_score
+from jxscore.whatif import compute_whatif, whatif_to
+
+SAMPLE = Path(__file__).parent.parent / "data"
+
+
+def hand_dataset() -> Dataset:
+    """Every city full marks (100) except:
+    南昌   A3 = 50 of 100        → f 0.5 on 4 points: loses 2   → 98.00 超额完成
+    景德镇 B1 = 0                → loses 3                       → 97.00 超额完成
+    萍乡   2023 net energy 903.168 (I falls 4 %, 4 %, then 2 %): cumulative c = 9.68 % ≥ 8.65 % met,
+           annual 2 % < 2.9 % not met → A1 f = 0.7, loses 0.3 × 20 = 6 → 94.00 完成
+           (incentive: ln(0.903168)/ln(0.855) = 0.650 ≥ 0.6, so A2 stays exempt)
+    九江   D1 = 2                → bonus +2                      → 102.00 超额完成
+    新余   B1 = 0, B2 = 20        → loses 3 + 0.8 × 3 = 5.4       → 94.60 完成
+    鹰潭   B1 = 0, B2 = 0, B4 = 50 → loses 3 + 3 + 0.5 × 2 = 7    → 93.00 完成
+    """
+    d = Dataset(2023)
+    d.set("indicators", "南昌", "A3", 50.0)
+    d.set("indicators", "景德镇", "B1", 0.0)
+    d.set_energy("萍乡", 2023, energy_total=1000 * 0.96**2 * 0.98 + 100)
+    d.set("indicators", "九江", "D1", 2)
+    d.set("indicators", "新余", "B1", 0.0).set("indicators", "新余", "B2", 20.0)
+    d.set("indicators", "鹰潭", "B1", 0.0).set("indicators", "鹰潭", "B2", 0.0).set("indicators", "鹰潭", "B4", 50.0)
+    return d
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory):
+    folder = hand_dataset().write(tmp_path_factory.mktemp("hand"))
+    return run_score(RunOptions(2023, folder), explain=False)[0]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return run_score(RunOptions(2024, SAMPLE), explain=False)[0]
+
+
+def rows(w):
+    return w.table.set_index("city")
+
+
+def test_hand_worked_a1_30_rescaled(hand):
+    # A1 20 → 30: A+B+C = 110, rescaled by 100/110. A city's total = (110 − points lost at the new
+    # weights) × 100/110 (+ bonus, never scaled):
+    #   南昌   (110 − 2)       / 1.1 = 98.1818 → 98.18
+    #   景德镇 (110 − 3)       / 1.1 = 97.2727 → 97.27
+    #   萍乡   (110 − 0.3×30)  / 1.1 = 91.8181 → 91.82 完成
+    #   九江   100 + 2                 = 102.00
+    #   新余   (110 − 5.4)     / 1.1 = 95.0909 → 95.09 — now ≥ 95: 超额完成
+    #   鹰潭   (110 − 7)       / 1.1 = 93.6363 → 93.64 — overtakes 萍乡
+    #   others 110 / 1.1 = 100.00
+    # Baseline ranks (grade, total, A, p, code): 九江 1; 赣州 吉安 宜春 抚州 上饶 2–6 (tied at 100,
+    # code order); 南昌 7; 景德镇 8; 新余 9 (完成 94.6); 萍乡 10 (94); 鹰潭 11 (93).
+    w = compute_whatif(hand, load_scenario(None, ["A1=30"]))
+    t = rows(w)
+    expect = {  # city: (baseline total, grade, rank, scenario total, grade, rank)
+        "九江": (102.00, "超额完成", 1, 102.00, "超额完成", 1),
+        "赣州": (100.00, "超额完成", 2, 100.00, "超额完成", 2),
+        "上饶": (100.00, "超额完成", 6, 100.00, "超额完成", 6),
+        "南昌": (98.00, "超额完成", 7, 98.18, "超额完成", 7),
+        "景德镇": (97.00, "超额完成", 8, 97.27, "超额完成", 8),
+        "新余": (94.60, "完成", 9, 95.09, "超额完成", 9),
+        "萍乡": (94.00, "完成", 10, 91.82, "完成", 11),
+        "鹰潭": (93.00, "完成", 11, 93.64, "完成", 10),
+    }
+    for city, (bt, bg, br, st, sg, sr) in expect.items():
+        r = t.loc[city]
+        assert (r.baseline_total, r.baseline_grade, r.baseline_rank) == (bt, bg, br), city
+        assert (r.total, r.grade, r["rank"]) == (st, sg, sr), city
+    assert sorted(t.index[t.moved == 1]) == sorted(["新余", "萍乡", "鹰潭"])
+    assert t.loc["萍乡", "rank_change"] == -1 and t.loc["鹰潭", "rank_change"] == 1
+    # why, in points short of full marks: A1's effective weight 20 → 30/1.1 = 27.2727 (+7.2727),
+    # times (0.7 − 1) = −2.18 for 萍乡. 鹰潭: B1, B2 3 → 3/1.1 (−0.2727) × (0 − 1) = +0.27 each,
+    # B4 2 → 2/1.1 (−0.1818) × (0.5 − 1) = +0.09.
+    assert "A1 -2.18" in t.loc["萍乡", "why"] and "被鹰潭超过" in t.loc["萍乡", "why"]
+    assert "B1 +0.27，B2 +0.27，B4 +0.09" in t.loc["鹰潭", "why"]
+    assert "等级完成→超额完成" in t.loc["新余", "why"] and "grade 完成→超额完成" in t.loc["新余", "why_en"]
+    wt = w.weights_table.set_index("code")
+    assert wt.loc["A1", "points"] == pytest.approx(27.272727273)
+    assert wt.loc["A", "points"] == pytest.approx(60 / 1.1)
+    assert wt.loc["D1", "points"] == 3  # bonus untouched
+
+
+def test_no_rescale_and_category_spread(hand):
+    w = compute_whatif(hand, load_scenario(None, ["A1=30"], no_rescale=True))
+    t = rows(w)
+    assert t.loc["赣州", "total"] == 110.00  # 100 + 10 more points on a fully met A1
+    assert t.loc["萍乡", "total"] == 101.00  # 110 − 0.3 × 30
+    # category first (spread by rulebook points), then indicator: B 30 → 20 makes B1 3 → 2, then B1 = 5
+    sc = Scenario(points={"B": 20, "B1": 5}, rescale=False)
+    wts = dict(zip(hand.basis.codes, scenario_weights(hand.basis, sc)))
+    assert wts["B1"] == 5 and wts["B2"] == pytest.approx(2.0) and wts["B14"] == pytest.approx(0.5 * 20 / 30)
+    assert sum(v for k, v in wts.items() if k.startswith("B")) == pytest.approx(20 - 2 + 5)
+
+
+def _same(w):
+    b, s = w.baseline, w.evaluation
+    return np.array_equal(b.total, s.total) and np.array_equal(b.grade, s.grade) and np.array_equal(b.rank, s.rank)
+
+
+def test_scenario_equal_to_baseline_reproduces_it(sample):
+    for pts in ({"A1": 20}, {"A": 50, "B": 30, "C": 20}, {}):
+        w = compute_whatif(sample, Scenario(points=pts))
+        assert _same(w) and w.table.moved.sum() == 0
+        assert np.array_equal(w.evaluation.total, sample.evaluation.total)
+
+
+def test_scaling_all_weights_changes_nothing(sample):
+    b = sample.basis
+    weighted = [c for c, k in zip(b.codes, b.category_of) if not b.bonus[k]]
+    for k in (0.5, 3.0, 7.25):
+        pts = {c: float(p) * k for c, p in zip(b.codes, b.points) if c in weighted}
+        w = compute_whatif(sample, Scenario(points=pts))
+        assert _same(w), k
+        np.testing.assert_allclose(w.weights[:len(weighted)], b.points[:len(weighted)], rtol=1e-12)
+
+
+def test_vetoes_and_caps_hold_unless_switched_off(tmp_path):
+    d = Dataset(2023)
+    d.set("indicators", "南昌", "fraud", 1)  # V2: 未完成 whatever the total
+    d.set("indicators", "萍乡", "A4", 90.0)  # G1: A4 below target caps at 基本完成 (total 99.6)
+    res = run_score(RunOptions(2023, d.write(tmp_path / "d")), explain=False)[0]
+    heavy = load_scenario(None, ["A4=0.01", "C=60"])
+    t = rows(compute_whatif(res, heavy))
+    assert t.loc["南昌", "grade"] == "未完成" and t.loc["南昌", "vetoes"] == "V2"
+    assert t.loc["萍乡", "grade"] == "基本完成" and t.loc["萍乡", "caps"] == "G1"
+    off = Scenario(points={"A4": 0.01, "C": 60}, vetoes_off=frozenset({"V2"}), caps_off=frozenset({"G1"}))
+    t = rows(compute_whatif(res, off))
+    assert t.loc["南昌", "grade"] == "超额完成" and t.loc["南昌", "vetoes"] == ""
+    assert t.loc["萍乡", "grade"] == "超额完成" and "取消G1" in t.loc["萍乡", "why"]
+
+
+@pytest.mark.parametrize("sets, key, words", [
+    (["X9=5"], "X9", "indicator code"),
+    (["A1=-3"], "A1", "≥ 0"),
+    (["A1=abc"], "A1", "number"),
+    (["A1"], "A1", "CODE=POINTS"),
+    (["D1=2"], "D1", "bonus"),
+    (["A=0", "B=0", "C=0"], "points", "at least one"),
+])
+def test_bad_set_values(sample, sets, key, words):
+    with pytest.raises(ScenarioError) as e:
+        scenario_weights(sample.basis, load_scenario(None, sets))
+    assert e.value.key == key and words in str(e.value) and "--set" in str(e.value)
+
+
+def test_scenario_files(sample, tmp_path):
+    toml = tmp_path / "s.toml"
+    toml.write_text('name = "x"\nvetoes_off = ["V1"]\n[points]\nA1 = 25\nB = 20\n', encoding="utf-8")
+    yml = tmp_path / "s.yaml"
+    yml.write_text("points:\n  A1: 25\n  B: 20\nvetoes_off: [V1]\n", encoding="utf-8")
+    a, b = load_scenario(toml), load_scenario(yml)
+    assert dict(a.points) == dict(b.points) == {"A1": 25.0, "B": 20.0} and a.vetoes_off == b.vetoes_off
+    assert load_scenario(toml, ["A1=30"]).points["A1"] == 30.0  # --set overrides the file
+    bad = {"points = 3\n": "points", "[points]\nA1 = -1\n": "points.A1", "colour = 1\n": "colour",
+           '[points]\nZZ = 1\n': "points.ZZ", 'caps_off = ["G9"]\n': "caps_off", "[points\n": "(syntax)"}
+    for text, key in bad.items():
+        toml.write_text(text, encoding="utf-8")
+        with pytest.raises(ScenarioError) as e:
+            scenario_weights(sample.basis, load_scenario(toml))
+        assert e.value.key == key and str(toml) in str(e.value), text
+    with pytest.raises(UsageError):
+        load_scenario(None, [])
+
+
+def test_cli_writes_outputs_and_rejects_bad_input(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["whatif", "--year", "2024", "--data", str(SAMPLE), "--out", str(out), "--set", "A1=30"])
+    assert r.exit_code == 0, r.output
+    head = (out / "whatif.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head.startswith("city,city_code,baseline_total,baseline_grade,baseline_rank,total,grade,rank")
+    assert (out / "whatif_weights.csv").exists() and (out / "whatif_reasons.csv").exists()
+    r = runner.invoke(app, ["whatif", "--year", "2024", "--data", str(SAMPLE), "--out", str(tmp_path / "o2"),
+                            "--set", "Q7=3"])
+    assert r.exit_code == 2 and "Q7" in r.output and "expected an indicator code" in r.output
+    assert not (tmp_path / "o2").exists()
+
+
+def test_real_process_negative_points(tmp_path):
+    exe = Path(sys.executable).parent / "jxscore"
+    p = subprocess.run([str(exe), "whatif", "--year", "2024", "--data", str(SAMPLE), "--out", str(tmp_path / "o"),
+                        "--set", "B3=-1"], capture_output=True, text=True)
+    assert p.returncode == 2
+    assert "scenario --set: B3 = '-1': expected points ≥ 0" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_whatif_to_bytes_are_repeatable(tmp_path):
+    sc = load_scenario(None, ["C=30", "A2=8"])
+    whatif_to(RunOptions(2024, SAMPLE), sc, tmp_path / "a")
+    whatif_to(RunOptions(2024, SAMPLE), sc, tmp_path / "b")
+    for name in ("whatif.csv", "whatif_weights.csv", "whatif_reasons.csv", "whatif.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_whatif_pdf_page(sample, tmp_path):
+    import shutil
+
+    from jxscore.whatif import write_whatif
+
+    w = compute_whatif(sample, load_scenario(None, ["C=40"]))
+    write_whatif(w, tmp_path, pdf=True)
+    pdf = (tmp_path / "whatif.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(tmp_path / "whatif.pdf"), "-"], capture_output=True,
+                              text=True).stdout
+        assert "权重情景分析" in text and "变动原因" in text
