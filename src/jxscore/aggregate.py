@@ -43,6 +43,10 @@ class Basis:
         self._fa = f0 * a * scored
         self._onehot = (self.category_of[:, None] == np.arange(len(self.categories))[None, :]).astype(float)
         self._onehot[:, self.bonus] = 0.0
+        # (m, n·c) blocks: one GEMM W @ block gives every entity's category sums for every sample
+        n, c = f0.shape[0], len(self.categories)
+        self._fa_blocks = (self._fa.T[:, :, None] * self._onehot[:, None, :]).reshape(-1, n * c)
+        self._a_blocks = (self._a.T[:, :, None] * self._onehot[:, None, :]).reshape(-1, n * c)
         bonus_pts = (f0 * ~scored) @ (self._onehot_all() * self.points[:, None])  # (n, c)
         self._bonus = np.minimum(bonus_pts, self.category_points) * self.bonus
         self._code_order = np.argsort(np.argsort(np.array(self.entity_codes), kind="stable"), kind="stable")
@@ -92,13 +96,18 @@ def category_scores(basis: Basis, weights: np.ndarray) -> np.ndarray:
     Returns (n, c) for weights (m,), or (S, n, c) for weights (S, m): one matrix product for all samples.
     """
     w = np.asarray(weights, dtype=float)
-    wc = w[..., :, None] * basis._onehot  # (..., m, c): each weight in its category's column
-    num = basis._fa @ wc  # (..., n, c)
-    den = basis._a @ wc
-    pts = wc.sum(axis=-2)[..., None, :]  # (..., 1, c)
+    W = np.atleast_2d(w)  # (S, m)
+    n, c = basis.fractions.shape[0], len(basis.categories)
+    if W.shape[0] == 1:  # one weight vector: two small products
+        wc = W[0][:, None] * basis._onehot
+        num, den = (basis._fa @ wc)[None], (basis._a @ wc)[None]
+    else:  # many samples: one GEMM each over the block matrices
+        num = (W @ basis._fa_blocks).reshape(-1, n, c)
+        den = (W @ basis._a_blocks).reshape(-1, n, c)
+    pts = (W @ basis._onehot)[:, None, :]  # a category's points: the sum of its weights
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = pts * np.where(den > 0, num / den, 0.0)
-    return out + basis._bonus
+        out = pts * np.where(den > 0, num / den, 0.0) + basis._bonus
+    return out[0] if w.ndim == 1 else out
 
 
 def evaluate(basis: Basis, weights: np.ndarray | None = None, *, vetoes_off: frozenset[str] = frozenset(),
