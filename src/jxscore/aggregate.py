@@ -41,13 +41,13 @@ class Basis:
         scored = ~self.bonus[self.category_of]
         self._a = a * scored  # bonus items take no part in the weighted categories
         self._fa = f0 * a * scored
-        self._onehot = (self.category_of[:, None] == np.arange(len(self.categories))[None, :]).astype(float)
-        self._onehot[:, self.bonus] = 0.0
+        onehot = (self.category_of[:, None] == np.arange(len(self.categories))[None, :]).astype(float)
+        self._onehot = onehot * ~self.bonus  # weighted categories only
         # (m, n·c) blocks: one GEMM W @ block gives every entity's category sums for every sample
         n, c = f0.shape[0], len(self.categories)
         self._fa_blocks = (self._fa.T[:, :, None] * self._onehot[:, None, :]).reshape(-1, n * c)
         self._a_blocks = (self._a.T[:, :, None] * self._onehot[:, None, :]).reshape(-1, n * c)
-        bonus_pts = (f0 * ~scored) @ (self._onehot_all() * self.points[:, None])  # (n, c)
+        bonus_pts = (f0 * ~scored) @ (onehot * self.points[:, None])  # (n, c)
         self._bonus = np.minimum(bonus_pts, self.category_points) * self.bonus
         self._code_order = np.argsort(np.argsort(np.array(self.entity_codes), kind="stable"), kind="stable")
         # Tie-break keys that no weight can change (metrics, entity code), after the last weight-dependent
@@ -63,9 +63,6 @@ class Basis:
         order = np.lexsort(static[::-1])
         self._static_rank = np.empty_like(order)
         self._static_rank[order] = np.arange(len(order))
-
-    def _onehot_all(self) -> np.ndarray:
-        return (self.category_of[:, None] == np.arange(len(self.categories))[None, :]).astype(float)
 
 
 @dataclass

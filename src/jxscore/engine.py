@@ -140,7 +140,6 @@ def effective_weights(basis: Basis, weights: np.ndarray | None = None) -> np.nda
 
 
 def _ledger(c: Criteria, inputs: Inputs, basis: Basis, ev: Evaluation, outcomes: dict[str, Outcome]) -> pd.DataFrame:
-    n, m = basis.fractions.shape
     W = effective_weights(basis)
     P = np.nan_to_num(basis.fractions) * W
     rows = []
@@ -160,9 +159,7 @@ def _ledger(c: Criteria, inputs: Inputs, basis: Basis, ev: Evaluation, outcomes:
             else:
                 if o.exempt is not None and o.exempt[i]:
                     flags.append(FLAG_EXEMPT)
-                if ind.rule == "review_deduct" and "扣" in note:
-                    flags.append(FLAG_DEDUCTION)
-                if ind.rule == "lower_step" and "扣" in note:
+                if ind.rule in ("review_deduct", "lower_step") and "扣" in note:
                     flags.append(FLAG_DEDUCTION)
             rows.append({
                 "city": e.name, "city_code": e.code, "category": ind.category, "indicator": ind.code,
