@@ -18,10 +18,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jxscore.aggregate import Basis, evaluate  # noqa: E402
-from jxscore.criteria import load_criteria  # noqa: E402
-from jxscore.engine import score  # noqa: E402
-from jxscore.inputs import load_inputs  # noqa: E402
+from jxscore.core.aggregate import Basis, evaluate  # noqa: E402
+from jxscore.core.criteria import load_criteria  # noqa: E402
+from jxscore.core.engine import score  # noqa: E402
+from jxscore.core.inputs import load_inputs  # noqa: E402
 
 
 def timeit(fn, repeat: int = 30, number: int = 1) -> float:

@@ -18,8 +18,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from jxscore.methods import decision_matrix  # noqa: E402
-from jxscore.sensitivity import SensitivityOptions, ranks_and_grades, sample_weights  # noqa: E402
+from jxscore.analysis.methods import decision_matrix  # noqa: E402
+from jxscore.analysis.sensitivity import SensitivityOptions, ranks_and_grades, sample_weights  # noqa: E402
 from jxscore.service import RunOptions, run_score  # noqa: E402
 
 SAMPLES = 100_000

@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from builders import Dataset  # noqa: E402
 
-from jxscore.criteria import load_criteria  # noqa: E402
+from jxscore.core.criteria import load_criteria  # noqa: E402
 from jxscore.service import RunOptions, run_score  # noqa: E402
 
 

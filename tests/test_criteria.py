@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from jxscore.criteria import load_criteria
-from jxscore.errors import CriteriaError
+from jxscore.core.criteria import load_criteria
+from jxscore.core.errors import CriteriaError
 
 ROOT = Path(__file__).resolve().parents[1]
-SRC = (ROOT / "criteria" / "jiangxi.toml").read_text(encoding="utf-8")
+SRC = (ROOT / "src" / "jxscore" / "schemes" / "jiangxi.toml").read_text(encoding="utf-8")
 
 
 def test_bundled_scheme_matches_rulebook(criteria):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from builders import Dataset
 
-from jxscore.errors import InputError, UsageError
+from jxscore.core.errors import InputError, UsageError
 from jxscore.service import RunOptions, run_score, validate
 
 

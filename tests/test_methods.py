@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from builders import Dataset
 
-from jxscore.methods import compare_methods, compare_methods_to, decision_matrix, rank_scores
+from jxscore.analysis.methods import compare_methods, decision_matrix, rank_scores
+from jxscore import service
 from jxscore.service import RunOptions, run_score
 
 SAMPLE = Path(__file__).parent.parent / "data"
@@ -41,7 +42,8 @@ def test_rank_scores_breaks_ties_by_code():
 
 
 def test_compare_methods_on_sample(tmp_path):
-    m, names = compare_methods_to(RunOptions(2024, SAMPLE), tmp_path)
+    run = service.save(service.compare_methods(RunOptions(2024, SAMPLE)), tmp_path)
+    m, names = run.comparison, run.files
     assert names == ["methods.csv", "methods_correlations.csv", "methods_rank_reversal.csv"]
     t = m.table
     assert list(t.official_rank) == list(range(1, 12))

@@ -5,7 +5,8 @@ from builders import CITIES, Dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jxscore.service import RunOptions, run_score, score_to
+from jxscore import service
+from jxscore.service import RunOptions, run_score
 
 
 def _varied() -> Dataset:
@@ -34,7 +35,7 @@ def test_row_order_changes_nothing(tmp_path):
 def test_reruns_give_identical_bytes(tmp_path):
     folder = _varied().write(tmp_path / "d")
     for out in ("o1", "o2"):
-        score_to(RunOptions(2023, folder), tmp_path / out)
+        service.save(service.score(RunOptions(2023, folder)), tmp_path / out)
     for f in ("scores.csv", "ledger.csv", "manifest.json"):
         assert (tmp_path / "o1" / f).read_bytes() == (tmp_path / "o2" / f).read_bytes(), f
 

@@ -110,7 +110,7 @@ def test_summary_ranking_by_hand(run):
 
 
 def test_pdfs_are_byte_identical_on_rerender(run, scored, tmp_path):
-    from jxscore.outputs import manifest
+    from jxscore.io.writers import manifest
     from jxscore.report.render import jobs_for, render_job
     from jxscore.service import RunOptions
 
@@ -190,7 +190,7 @@ def test_hostile_text_is_escaped_and_never_fetched(scored, tmp_path, monkeypatch
 def test_hostile_criteria_file(tmp_path):
     from jxscore.report.render import jobs_for, render_html
     from jxscore.resources import default_criteria_path
-    from jxscore.outputs import manifest
+    from jxscore.io.writers import manifest
     from jxscore.service import RunOptions, run_score
 
     crit = tmp_path / "hostile.toml"
@@ -207,6 +207,7 @@ def test_hostile_criteria_file(tmp_path):
 
 
 def test_failed_render_keeps_previous_results(tmp_path, monkeypatch):
+    from jxscore import service
     from jxscore.report import render
     from jxscore.service import RunOptions
 
@@ -220,20 +221,22 @@ def test_failed_render_keeps_previous_results(tmp_path, monkeypatch):
 
     monkeypatch.setattr(render, "render_job", boom)
     with pytest.raises(RuntimeError):
-        render.report_to(RunOptions(2023, data), out, jobs=1)
+        service.report(RunOptions(2023, data), service.ReportOptions(jobs=1), out)
     assert (out / "scores.csv").read_text(encoding="utf-8") == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out"]  # no staging left behind
 
 
 def test_missing_cjk_font_stops_before_writing(tmp_path, monkeypatch):
     from jxscore.report import fonts, render
+    from jxscore import service
     from jxscore.service import RunOptions
 
     monkeypatch.setattr(fonts, "_match", lambda pattern, fmt: "DejaVu Sans")
     fonts.cjk_font_file.cache_clear()
     try:
         with pytest.raises(fonts.FontMissingError, match="fonts-noto-cjk"):
-            render.report_to(RunOptions(2023, dataset().write(tmp_path / "data")), tmp_path / "out", jobs=1)
+            service.report(RunOptions(2023, dataset().write(tmp_path / "data")), service.ReportOptions(jobs=1),
+                           tmp_path / "out")
     finally:
         fonts.cjk_font_file.cache_clear()
     assert not (tmp_path / "out").exists()

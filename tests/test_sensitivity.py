@@ -11,10 +11,10 @@ import pytest
 from builders import Dataset
 from typer.testing import CliRunner
 
-from jxscore.aggregate import evaluate
+from jxscore.core.aggregate import evaluate
 from jxscore.cli import app
-from jxscore.errors import UsageError
-from jxscore.sensitivity import (SensitivityOptions, ranks_and_grades, run_sensitivity, sample_weights)
+from jxscore.core.errors import UsageError
+from jxscore.analysis.sensitivity import (SensitivityOptions, ranks_and_grades, run_sensitivity, sample_weights)
 from jxscore.service import RunOptions, run_score
 
 

@@ -12,10 +12,11 @@ from builders import Dataset
 from typer.testing import CliRunner
 
 from jxscore.cli import app
-from jxscore.errors import UsageError
-from jxscore.scenario import Scenario, ScenarioError, load_scenario, scenario_weights
+from jxscore.core.errors import UsageError
+from jxscore.analysis.scenario import Scenario, ScenarioError, load_scenario, scenario_weights
 from jxscore.service import RunOptions, run_score
-from jxscore.whatif import compute_whatif, whatif_to
+from jxscore import service
+from jxscore.analysis.whatif import compute_whatif
 
 SAMPLE = Path(__file__).parent.parent / "data"
 
@@ -204,8 +205,8 @@ def test_real_process_negative_points(tmp_path):
 
 def test_whatif_to_bytes_are_repeatable(tmp_path):
     sc = load_scenario(None, ["C=30", "A2=8"])
-    whatif_to(RunOptions(2024, SAMPLE), sc, tmp_path / "a")
-    whatif_to(RunOptions(2024, SAMPLE), sc, tmp_path / "b")
+    service.save(service.whatif(RunOptions(2024, SAMPLE), sc), tmp_path / "a")
+    service.save(service.whatif(RunOptions(2024, SAMPLE), sc), tmp_path / "b")
     for name in ("whatif.csv", "whatif_weights.csv", "whatif_reasons.csv", "whatif.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -213,10 +214,10 @@ def test_whatif_to_bytes_are_repeatable(tmp_path):
 def test_whatif_pdf_page(sample, tmp_path):
     import shutil
 
-    from jxscore.whatif import write_whatif
+    from jxscore.report.analysis_pdf import whatif_pdf
 
     w = compute_whatif(sample, load_scenario(None, ["C=40"]))
-    write_whatif(w, tmp_path, pdf=True)
+    whatif_pdf(w, tmp_path / "whatif.pdf")
     pdf = (tmp_path / "whatif.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     if shutil.which("pdftotext"):

@@ -1,27 +1,24 @@
-"""Where the project's own files (criteria, templates) are, installed or in a source checkout."""
+"""The project's own files (criteria schemes, templates) shipped as package data.
+
+Read through importlib.resources so an installed wheel finds them as a source checkout does.
+"""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
-_PKG = Path(__file__).resolve().parent
-_ROOT = _PKG.parent.parent  # src/jxscore -> project root in a checkout
 
-
-def _find(name: str) -> Path:
-    for base in (_PKG, _ROOT):
-        cand = base / name
-        if cand.is_dir():
-            return cand
-    raise FileNotFoundError(f"jxscore resource folder {name!r} not found next to {_PKG}")
+def _dir(name: str) -> Path:
+    return Path(str(files("jxscore") / name))
 
 
 def criteria_dir() -> Path:
-    return _find("criteria")
+    return _dir("schemes")
 
 
 def templates_dir() -> Path:
-    return _find("templates")
+    return _dir("templates")
 
 
 def default_criteria_path() -> Path:

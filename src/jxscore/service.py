@@ -1,15 +1,26 @@
-"""The operations the commands offer, callable from Python without a terminal."""
+"""What each command does, as one function with a typed options object and a typed result.
+
+The CLI (and the coming portal) parse their input, call one of these functions and present the
+result. Computing and writing are separate: `run_*` computes, `save(result, out)` writes any result
+into a staged folder, so a failure leaves the previous outputs untouched.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
-from .atomic import staged_output
-from .criteria import Criteria, load_criteria
-from .engine import Result, score
-from .inputs import Inputs, load_inputs
-from .resources import default_criteria_path
+from jxscore.resources import default_criteria_path
+
+if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
+    from jxscore.analysis.methods import MethodsComparison
+    from jxscore.analysis.scenario import Scenario
+    from jxscore.analysis.sensitivity import Sensitivity, SensitivityOptions
+    from jxscore.analysis.whatif import WhatIf
+    from jxscore.core.criteria import Criteria
+    from jxscore.core.engine import Result
+    from jxscore.core.inputs import Inputs
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,79 @@ class RunOptions:
                 "data": Path(self.data).name}
 
 
+@dataclass
+class ScoreRun:
+    """A scored year: the engine's result, the validated inputs and the manifest of the run."""
+
+    opts: RunOptions
+    result: Result
+    inputs: Inputs
+    manifest: dict
+
+    @property
+    def warnings(self) -> list:
+        return self.result.warnings
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    html: bool = False
+    jobs: int | None = None
+
+
+@dataclass
+class ReportRun:
+    """A scored year with its documents rendered (the PDFs are written by `save`)."""
+
+    score: ScoreRun
+    options: ReportOptions
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.score.warnings
+
+
+@dataclass
+class WhatIfRun:
+    whatif: WhatIf
+    pdf: bool = False
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.whatif.warnings
+
+
+@dataclass
+class SensitivityRun:
+    sensitivity: Sensitivity
+    plots: bool = True
+    pdf: bool = False
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.sensitivity.warnings
+
+
+@dataclass
+class MethodsRun:
+    comparison: MethodsComparison
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.comparison.warnings
+
+
+# ------------------------------------------------------------------ computing
+
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
+    """Load the scheme and read + validate every table (InputError lists every problem)."""
+    from jxscore.core.criteria import load_criteria
+    from jxscore.core.inputs import load_inputs
+
     crit = load_criteria(opts.criteria_path)
     return crit, load_inputs(opts.data, opts.year, crit, allow_missing=opts.allow_missing)
 
@@ -41,16 +124,109 @@ def validate(opts: RunOptions) -> Inputs:
 
 
 def run_score(opts: RunOptions, *, explain: bool = True) -> tuple[Result, Inputs]:
+    from jxscore.core.engine import score
+
     crit, inputs = prepare(opts)
     return score(inputs, crit, explain=explain), inputs
 
 
-def score_to(opts: RunOptions, out: Path) -> tuple[Result, dict]:
-    """Score and write scores.csv, ledger.csv, manifest.json, results.xlsx into `out`, atomically."""
-    from .outputs import write_score_outputs
+def score(opts: RunOptions) -> ScoreRun:
+    from jxscore.io.writers import manifest
 
     result, inputs = run_score(opts)
+    man = manifest(result, inputs.files, opts.criteria_path, opts.params())
+    return ScoreRun(opts, result, inputs, man)
+
+
+def whatif(opts: RunOptions, scenario: Scenario, *, pdf: bool = False) -> WhatIfRun:
+    """Score once (the baseline) and apply the scenario's weights; never re-reads inputs."""
+    from jxscore.analysis.whatif import compute_whatif
+
+    result, _ = run_score(opts, explain=False)
+    return WhatIfRun(compute_whatif(result, scenario), pdf=pdf)
+
+
+def sensitivity(opts: RunOptions, so: SensitivityOptions, *, plots: bool = True, pdf: bool = False) -> SensitivityRun:
+    from jxscore.analysis.sensitivity import run_sensitivity
+
+    so.check()
+    result, _ = run_score(opts, explain=False)
+    return SensitivityRun(run_sensitivity(result, so), plots=plots, pdf=pdf)
+
+
+def compare_methods(opts: RunOptions, *, seed: int = 0, repeat: int = 1, reversal: bool = True) -> MethodsRun:
+    from jxscore.analysis.methods import compare_methods as compare
+
+    result, _ = run_score(opts, explain=False)
+    return MethodsRun(compare(result, seed=seed, repeat=repeat, reversal=reversal))
+
+
+# ------------------------------------------------------------------ writing
+
+def save(run, out: Path):
+    """Write a score, what-if, sensitivity or methods run into `out` atomically (reports write as they
+    render: see `report`); returns the run with `files` filled in."""
+    from jxscore.io.atomic import staged_output
+
     with staged_output(out) as stage:
-        man = write_score_outputs(result, stage, input_files=inputs.files, criteria_file=opts.criteria_path,
-                                  params=opts.params())
-    return result, man
+        run.files = _WRITERS[type(run).__name__](run, stage)
+    return run
+
+
+def _write_score(run: ScoreRun, stage: Path) -> list[str]:
+    from jxscore.io.writers import write_score_outputs
+
+    return write_score_outputs(run.result, stage, run.manifest)
+
+
+def _write_whatif(run: WhatIfRun, stage: Path) -> list[str]:
+    from jxscore.analysis.whatif import write_whatif
+
+    names = write_whatif(run.whatif, stage)
+    if run.pdf:
+        from jxscore.report.analysis_pdf import whatif_pdf
+
+        whatif_pdf(run.whatif, stage / "whatif.pdf")
+        names.append("whatif.pdf")
+    return names
+
+
+def _write_sensitivity(run: SensitivityRun, stage: Path) -> list[str]:
+    from jxscore.analysis.sensitivity import write_sensitivity
+    from jxscore.report.analysis_pdf import sensitivity_figures
+
+    return write_sensitivity(run.sensitivity, stage) + sensitivity_figures(run.sensitivity, stage, plots=run.plots,
+                                                                          pdf=run.pdf)
+
+
+def _write_methods(run: MethodsRun, stage: Path) -> list[str]:
+    from jxscore.analysis.methods import write_methods
+
+    return write_methods(run.comparison, stage)
+
+
+_WRITERS = {"ScoreRun": _write_score, "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity,
+            "MethodsRun": _write_methods}
+
+
+def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable[[int], None] | None = None,
+           on_done: Callable[[str], None] | None = None) -> ReportRun:
+    """Score, then write everything `score` writes plus a PDF per city and the summary, atomically.
+
+    Render workers start before scoring so their heavy imports overlap it. Raises FontMissingError
+    before anything is written when the CJK font is missing.
+    """
+    from jxscore.io.atomic import staged_output
+    from jxscore.report.fonts import cjk_font_file
+    from jxscore.report.render import Renderer, jobs_for
+
+    cjk_font_file()  # fail fast, before any work
+    with Renderer(ro.jobs) as renderer:
+        run = ReportRun(score(opts), ro)
+        with staged_output(out) as stage:
+            files = _write_score(run.score, stage)
+            todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html)
+            if on_start:
+                on_start(len(todo))
+            run.files = files + renderer.run(todo, stage, on_done)
+    return run

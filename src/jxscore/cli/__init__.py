@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
-from .common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
+from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
+
+from jxscore.cli import analysis, report  # noqa: E402
 
 app = typer.Typer(
     name="jxscore",
@@ -19,12 +21,11 @@ app = typer.Typer(
 )
 
 
-@app.command()
 def validate(year: YEAR, data: DATA, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,
              debug: DEBUG = False) -> None:
     """Check every input file and list all problems in one table (exit 2 if any)."""
-    from .. import service
-    from .common import echo_warnings
+    from jxscore import service
+    from jxscore.cli.common import echo_warnings
 
     with fail_on_errors(debug):
         inputs = service.validate(opts(year, data, criteria, allow_missing))
@@ -32,27 +33,25 @@ def validate(year: YEAR, data: DATA, criteria: CRITERIA = None, allow_missing: A
     typer.echo(f"OK: {data} is valid for {year} ({len(inputs.values)} cities).")
 
 
-@app.command()
 def score(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,
           debug: DEBUG = False) -> None:
     """Score the cities: scores.csv, ledger.csv, manifest.json and results.xlsx in OUT."""
-    from .. import service
-    from .common import echo_ranking, echo_warnings
+    from jxscore import service
+    from jxscore.cli.common import echo_ranking, echo_warnings
 
     with fail_on_errors(debug):
-        result, man = service.score_to(opts(year, data, criteria, allow_missing), out)
-    echo_warnings(result.warnings)
-    echo_ranking(result)
-    typer.echo(f"Wrote {out}/scores.csv, ledger.csv, manifest.json, results.xlsx (input hash {man['input_hash'][:12]}).")
+        run = service.save(service.score(opts(year, data, criteria, allow_missing)), out)
+    echo_warnings(run.warnings)
+    echo_ranking(run.result)
+    typer.echo(f"Wrote {out}/" + ", ".join(run.files) + f" (input hash {run.manifest['input_hash'][:12]}).")
 
 
-@app.command()
 def template(year: YEAR, out: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")],
              criteria: CRITERIA = None, debug: DEBUG = False) -> None:
     """Write a blank reporting workbook (energy, indicators, targets sheets) for the cities and the office."""
-    from ..criteria import load_criteria
-    from ..resources import default_criteria_path
-    from ..template import write_template
+    from jxscore.core.criteria import load_criteria
+    from jxscore.resources import default_criteria_path
+    from jxscore.io.template import write_template
 
     with fail_on_errors(debug):
         crit = load_criteria(criteria or default_criteria_path())
@@ -60,10 +59,17 @@ def template(year: YEAR, out: Annotated[Path, typer.Option("--out", help="Workbo
     typer.echo(f"Wrote {out}")
 
 
+app.command()(validate)
+app.command()(score)
+app.command()(report.report)
+app.command()(analysis.whatif)
+app.command()(analysis.sensitivity)
+app.command("compare-methods")(analysis.compare_methods)
+app.command()(template)
+
+
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
-from . import report  # noqa: E402,F401
-from . import analysis  # noqa: E402,F401

@@ -12,8 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import app
-from .common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
+from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 SETS = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="CODE=POINTS", help="CODE=POINTS for an indicator (A1=25) or a category (B=20); repeatable; overrides --scenario.")]
@@ -34,18 +33,18 @@ def _print_table(headers: list[str], rows: list[list[str]]) -> None:
     Console(width=160, file=sys.stdout).print(t)
 
 
-@app.command()
 def whatif(year: YEAR, data: DATA, out: OUT, set_: SETS = None, scenario: SCENARIO = None,
            no_rescale: NO_RESCALE = False, pdf: PDF = False, criteria: CRITERIA = None,
            allow_missing: ALLOW_MISSING = False, debug: DEBUG = False) -> None:
     """Re-weight indicators or categories: baseline vs scenario totals, grades, ranks, movers and why."""
-    from ..scenario import load_scenario
-    from ..whatif import whatif_to
-    from .common import echo_warnings
+    from jxscore.analysis.scenario import load_scenario
+    from jxscore import service
+    from jxscore.cli.common import echo_warnings
 
     with fail_on_errors(debug):
         sc = load_scenario(scenario, set_, no_rescale=no_rescale)
-        w, names = whatif_to(opts(year, data, criteria, allow_missing), sc, out, pdf=pdf)
+        run = service.save(service.whatif(opts(year, data, criteria, allow_missing), sc, pdf=pdf), out)
+    w, names = run.whatif, run.files
     echo_warnings(w.warnings)
     typer.echo(f"Scenario: {sc.describe()}")
     _print_table(["设区市", "基准总分", "基准等级", "基准排名", "情景总分", "情景等级", "情景排名", "Δ总分"],
@@ -59,7 +58,6 @@ def whatif(year: YEAR, data: DATA, out: OUT, set_: SETS = None, scenario: SCENAR
     typer.echo(f"Wrote {out}/" + ", ".join(names))
 
 
-@app.command()
 def sensitivity(
     year: YEAR, data: DATA, out: OUT,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo weight samples.")] = 10_000,
@@ -72,12 +70,15 @@ def sensitivity(
     pdf: PDF = False, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False, debug: DEBUG = False,
 ) -> None:
     """Rank intervals, grade/rank probabilities and Sobol' indices of the category weights."""
-    from ..sensitivity import SensitivityOptions, sensitivity_to
-    from .common import echo_warnings
+    from jxscore import service
+    from jxscore.analysis.sensitivity import SensitivityOptions
+    from jxscore.cli.common import echo_warnings
 
     with fail_on_errors(debug):
         so = SensitivityOptions(samples=samples, seed=seed, band=band, method=method, rescale=not no_rescale)
-        s, names = sensitivity_to(opts(year, data, criteria, allow_missing), so, out, plots=not no_plots, pdf=pdf)
+        run = service.save(service.sensitivity(opts(year, data, criteria, allow_missing), so, plots=not no_plots,
+                                               pdf=pdf), out)
+    s, names = run.sensitivity, run.files
     echo_warnings(s.warnings)
     typer.echo(f"{samples} samples, {method} ±{band:g}, seed {seed}:")
     _print_table(["设区市", "官方排名", "中位排名", "5–95%区间", "P(官方排名)", "P(官方等级)"],
@@ -90,18 +91,18 @@ def sensitivity(
     typer.echo(f"Wrote {out}/" + ", ".join(names))
 
 
-@app.command("compare-methods")
 def compare_methods(
     year: YEAR, data: DATA, out: OUT,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the rank-reversal mutations.")] = 0,
     criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False, debug: DEBUG = False,
 ) -> None:
     """The official weighted sum next to WPM, TOPSIS and VIKOR; Kendall τ and rank-reversal checks."""
-    from ..methods import compare_methods_to
-    from .common import echo_warnings
+    from jxscore import service
+    from jxscore.cli.common import echo_warnings
 
     with fail_on_errors(debug):
-        m, names = compare_methods_to(opts(year, data, criteria, allow_missing), out, seed=seed)
+        run = service.save(service.compare_methods(opts(year, data, criteria, allow_missing), seed=seed), out)
+    m, names = run.comparison, run.files
     echo_warnings(m.warnings)
     t = m.table
     _print_table(["设区市", "官方排名", "得分排名", "WPM", "TOPSIS", "VIKOR"],

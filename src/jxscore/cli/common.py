@@ -18,7 +18,7 @@ DEBUG = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")]
 
 
 def opts(year: int, data: Path, criteria: Path | None, allow_missing: bool = False):
-    from ..service import RunOptions
+    from jxscore.service import RunOptions
 
     return RunOptions(year=year, data=data, criteria=criteria, allow_missing=allow_missing)
 
@@ -44,7 +44,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 @contextmanager
 def fail_on_errors(debug: bool) -> Iterator[None]:
     """Bad input → message + exit 2; anything else → exit 1 (traceback with --debug)."""
-    from ..errors import CriteriaError, InputError, JxError
+    from jxscore.core.errors import CriteriaError, InputError, JxError
 
     try:
         yield

@@ -13,7 +13,7 @@ import base64
 import functools
 import io
 
-from .fonts import FAMILY, cjk_font_file
+from jxscore.report.fonts import FAMILY, cjk_font_file
 
 RED = "#b0171f"
 GREY = "#9aa3ad"

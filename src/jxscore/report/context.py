@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine import FLAG_NA, Result
-from ..inputs import Inputs
+from jxscore.core.engine import FLAG_NA, Result
+from jxscore.core.inputs import Inputs
 
 
 def num(x: Any, nd: int = 2) -> str:

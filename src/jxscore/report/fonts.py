@@ -7,7 +7,7 @@ import functools
 import shutil
 import subprocess
 
-from ..errors import JxError
+from jxscore.core.errors import JxError
 
 FAMILY = "Noto Sans CJK SC"
 SERIF_FAMILY = "Noto Serif CJK SC"

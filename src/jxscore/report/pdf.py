@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..resources import templates_dir
+from jxscore.resources import templates_dir
 
 # Fixed PDF dates: the same inputs must give the same bytes. SOURCE_DATE_EPOCH (reproducible-builds
 # convention) overrides it when a packager wants a real date.

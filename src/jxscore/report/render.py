@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..resources import templates_dir
+from jxscore.resources import templates_dir
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def environment():
 
 def add_charts(ctx: dict) -> dict:
     """The context plus SVG data: URLs of its charts (drawn here, in the worker, from plain data)."""
-    from . import charts
+    from jxscore.report import charts
 
     if ctx["kind"] == "scorecard":
         name = ctx["city"]["name"]
@@ -59,7 +59,7 @@ def render_html(template: str, ctx: dict, *, charts: dict | None = None) -> str:
 
 def render_job(job: Job, out: Path) -> str:
     """Render one document into `out` (the staging folder); returns its relative PDF path."""
-    from .pdf import html_to_pdf
+    from jxscore.report.pdf import html_to_pdf
 
     html = render_html(job.template, job.context)
     (out / job.pdf).parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +72,7 @@ def render_job(job: Job, out: Path) -> str:
 
 def jobs_for(result, inputs, manifest: dict, *, html: bool = False) -> list[Job]:
     """11 scorecards (criteria order) and the provincial summary."""
-    from . import context
+    from jxscore.report import context
 
     jobs = []
     for e in result.criteria.entities:
@@ -89,7 +89,7 @@ def warm_worker() -> None:
     import weasyprint  # noqa: F401
     from weasyprint.text.fonts import FontConfiguration  # noqa: F401
 
-    from . import charts
+    from jxscore.report import charts
 
     charts.cjk_matplotlib()
     environment().get_template("scorecard.html.j2")
@@ -141,29 +141,3 @@ class Renderer:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def report_to(opts, out: Path, *, html: bool = False, jobs: int | None = None,
-              on_start: Callable[[int], None] | None = None,
-              on_done: Callable[[str], None] | None = None) -> tuple[object, dict, list[str]]:
-    """Score and write everything `score` writes plus the 12 PDFs into `out`, atomically.
-
-    Returns (result, manifest, PDF paths relative to `out`). Raises FontMissingError before
-    anything is written when the CJK font is missing.
-    """
-    from ..atomic import staged_output
-    from ..outputs import write_score_outputs
-    from ..service import run_score
-    from .fonts import cjk_font_file
-
-    cjk_font_file()  # fail fast, before any work
-    with Renderer(jobs) as renderer:
-        result, inputs = run_score(opts)
-        with staged_output(out) as stage:
-            man = write_score_outputs(result, stage, input_files=inputs.files, criteria_file=opts.criteria_path,
-                                      params=opts.params())
-            todo = jobs_for(result, inputs, man, html=html)
-            if on_start:
-                on_start(len(todo))
-            pdfs = renderer.run(todo, stage, on_done)
-    return result, man, pdfs

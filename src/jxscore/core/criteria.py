@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import CriteriaError
-from .resources import default_criteria_path
+from jxscore.core.errors import CriteriaError
+from jxscore.resources import default_criteria_path
 
 RuleName = Literal[
     "intensity_matrix", "total_cap_tiers", "ratio", "threshold", "lower_step", "review", "review_deduct", "bonus"
@@ -77,7 +77,7 @@ class Indicator(_Model):
 
     @model_validator(mode="after")
     def _params_fit_rule(self) -> "Indicator":
-        from .rules import check_params  # rules own their parameter shapes
+        from jxscore.core.rules import check_params  # rules own their parameter shapes
 
         check_params(self.rule, self.params)
         return self

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .atomic import staged_output
-from .criteria import Criteria
-from .errors import UsageError
-from .inputs import ENERGY_COLUMNS
+from jxscore.io.atomic import staged_output
+from jxscore.core.criteria import Criteria
+from jxscore.core.errors import UsageError
+from jxscore.core.inputs import ENERGY_COLUMNS
 
 
 def template_columns(c: Criteria) -> dict[str, list[str]]:

@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 
-from .report.charts import BLUE, DARK, GREY, RED, figure
+from jxscore.report.charts import BLUE, DARK, GREY, RED, figure
 
 
 def svg_bytes(fig) -> bytes:

@@ -46,8 +46,8 @@ def _data_url(svg: bytes) -> str:
 
 
 def whatif_pdf(w, path: Path) -> None:
-    from .analysis_charts import slope_chart, svg_bytes
-    from .report.pdf import html_to_pdf
+    from jxscore.report.analysis_charts import slope_chart, svg_bytes
+    from jxscore.report.pdf import html_to_pdf
 
     rows = [{"city": r.city, "bt": f"{r.baseline_total:.2f}", "bg": r.baseline_grade, "br": r.baseline_rank,
              "t": f"{r.total:.2f}", "g": r.grade, "r": r.rank, "d": f"{r.delta_total:+.2f}", "moved": bool(r.moved)}
@@ -60,8 +60,8 @@ def whatif_pdf(w, path: Path) -> None:
 
 
 def sensitivity_pdf(s, figs: dict, path: Path) -> None:
-    from .analysis_charts import svg_bytes
-    from .report.pdf import html_to_pdf
+    from jxscore.report.analysis_charts import svg_bytes
+    from jxscore.report.pdf import html_to_pdf
 
     o = s.options
     how = ("各指标分值在名义值±{:.0%}内独立均匀扰动".format(o.band) if o.method == "uniform"
@@ -76,3 +76,21 @@ def sensitivity_pdf(s, figs: dict, path: Path) -> None:
                    intervals=_data_url(svg_bytes(figs["sensitivity_ranks.svg"])),
                    heatmap=_data_url(svg_bytes(figs["sensitivity_heatmap.svg"])), indices=indices)
     html_to_pdf(html, path)
+
+
+def sensitivity_figures(s, out: Path, *, plots: bool = True, pdf: bool = False) -> list[str]:
+    """The two SVG plots and/or sensitivity.pdf into `out` (a staging folder)."""
+    if not (plots or pdf):
+        return []
+    from jxscore.report.analysis_charts import rank_heatmap, rank_intervals, svg_bytes
+
+    names = []
+    figs = {"sensitivity_ranks.svg": rank_intervals(s), "sensitivity_heatmap.svg": rank_heatmap(s)}
+    if plots:
+        for name, fig in figs.items():
+            (out / name).write_bytes(svg_bytes(fig))
+            names.append(name)
+    if pdf:
+        sensitivity_pdf(s, figs, out / "sensitivity.pdf")
+        names.append("sensitivity.pdf")
+    return names

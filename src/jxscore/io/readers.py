@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import Problem
+from jxscore.core.errors import Problem
 
 TABLES = ("energy", "indicators", "targets")
 

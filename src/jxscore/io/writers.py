@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .engine import Result
+from jxscore import __version__
+from jxscore.core.engine import Result
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -125,12 +125,10 @@ def write_xlsx(result: Result, path: Path) -> None:
     wb.save(path)
 
 
-def write_score_outputs(result: Result, out: Path, *, input_files: list[Path], criteria_file: Path,
-                        params: dict) -> dict:
-    """Write everything `jxscore score` promises into `out` (a staging folder). Returns the manifest."""
+def write_score_outputs(result: Result, out: Path, manifest: dict) -> list[str]:
+    """Write everything `jxscore score` promises into `out` (a staging folder)."""
     write_csv(result.scores, out / "scores.csv")
     write_csv(result.ledger, out / "ledger.csv")
-    man = manifest(result, input_files, criteria_file, params)
-    write_manifest(man, out / "manifest.json")
+    write_manifest(manifest, out / "manifest.json")
     write_xlsx(result, out / "results.xlsx")
-    return man
+    return ["scores.csv", "ledger.csv", "manifest.json", "results.xlsx"]

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import Basis, Evaluation, evaluate
-from .engine import Result, effective_weights
-from .scenario import Scenario, scenario_weights
+from jxscore.core.aggregate import Basis, Evaluation, evaluate
+from jxscore.core.engine import Result, effective_weights
+from jxscore.analysis.scenario import Scenario, scenario_weights
 
 SHOWN = 0.005  # points below this are noise in a two-decimal total
 TOP = 3  # indicators named per mover
@@ -178,11 +178,11 @@ def scenario_record(w: WhatIf) -> dict:
             "movers": w.table.loc[w.table["moved"] == 1, "city"].tolist()}
 
 
-def write_whatif(w: WhatIf, out: Path, *, pdf: bool = False) -> list[str]:
-    """Write whatif.csv, whatif_weights.csv, whatif_reasons.csv, whatif.json (+ whatif.pdf) into `out`."""
+def write_whatif(w: WhatIf, out: Path) -> list[str]:
+    """Write whatif.csv, whatif_weights.csv, whatif_reasons.csv, whatif.json into `out`."""
     import json
 
-    from .outputs import write_csv
+    from jxscore.io.writers import write_csv
 
     write_csv(w.table, out / "whatif.csv")
     write_csv(w.weights_table, out / "whatif_weights.csv")
@@ -190,21 +190,4 @@ def write_whatif(w: WhatIf, out: Path, *, pdf: bool = False) -> list[str]:
     (out / "whatif.json").write_text(json.dumps(scenario_record(w), ensure_ascii=False, indent=2, sort_keys=True)
                                      + "\n", encoding="utf-8")
     names = ["whatif.csv", "whatif_weights.csv", "whatif_reasons.csv", "whatif.json"]
-    if pdf:
-        from .analysis_pdf import whatif_pdf
-
-        whatif_pdf(w, out / "whatif.pdf")
-        names.append("whatif.pdf")
     return names
-
-
-def whatif_to(opts, scenario: Scenario, out: Path, *, pdf: bool = False) -> tuple[WhatIf, list[str]]:
-    """Score `opts` once (the baseline), apply the scenario and write its outputs into `out`, atomically."""
-    from .atomic import staged_output
-    from .service import run_score
-
-    result, _ = run_score(opts, explain=False)
-    w = compute_whatif(result, scenario)
-    with staged_output(out) as stage:
-        names = write_whatif(w, stage, pdf=pdf)
-    return w, names

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .aggregate import Basis, Evaluation, evaluate
-from .criteria import Criteria
-from .inputs import Inputs
-from .rules import RULES, Context, Outcome, fmt
+from jxscore.core.aggregate import Basis, Evaluation, evaluate
+from jxscore.core.criteria import Criteria
+from jxscore.core.inputs import Inputs
+from jxscore.core.rules import RULES, Context, Outcome, fmt
 
 FLAG_NA = "不适用"
 FLAG_EXEMPT = "免予考核"

@@ -11,8 +11,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .aggregate import Basis
-from .errors import UsageError
+from jxscore.core.aggregate import Basis
+from jxscore.core.errors import UsageError
 
 _FILE_KEYS = {"points", "vetoes_off", "caps_off", "rescale", "name", "description"}
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import Basis
-from .engine import Result
+from jxscore.core.aggregate import Basis
+from jxscore.core.engine import Result
 
 WPM_FLOOR = 0.01  # added to a column holding a zero: a product with a zero factor ranks nothing
 METHODS = {  # name -> (label, score direction: +1 = higher is better)
@@ -170,7 +170,7 @@ def rank_reversal(pipes: dict, dm, *, seed: int, repeat: int) -> pd.DataFrame:
 
 
 def write_methods(m: MethodsComparison, out: Path) -> list[str]:
-    from .outputs import write_csv
+    from jxscore.io.writers import write_csv
 
     names = ["methods.csv", "methods_correlations.csv"]
     write_csv(m.table, out / "methods.csv")
@@ -179,16 +179,3 @@ def write_methods(m: MethodsComparison, out: Path) -> list[str]:
         write_csv(m.reversal, out / "methods_rank_reversal.csv")
         names.append("methods_rank_reversal.csv")
     return names
-
-
-def compare_methods_to(run_opts, out: Path, *, seed: int = 0, repeat: int = 1,
-                       reversal: bool = True) -> tuple[MethodsComparison, list[str]]:
-    """Score once, compare methods, write methods.csv (+ correlations, rank-reversal checks) atomically."""
-    from .atomic import staged_output
-    from .service import run_score
-
-    result, _ = run_score(run_opts, explain=False)
-    m = compare_methods(result, seed=seed, repeat=repeat, reversal=reversal)
-    with staged_output(out) as stage:
-        names = write_methods(m, stage)
-    return m, names

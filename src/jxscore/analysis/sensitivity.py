@@ -17,9 +17,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .aggregate import Basis, evaluate
-from .engine import Result
-from .errors import UsageError
+from jxscore.core.aggregate import Basis, evaluate
+from jxscore.core.engine import Result
+from jxscore.core.errors import UsageError
 
 Method = Literal["uniform", "dirichlet"]
 
@@ -195,11 +195,11 @@ def sobol_indices(basis: Basis, opts: SensitivityOptions, nominal_rank: np.ndarr
     return pd.DataFrame(rows), N
 
 
-def write_sensitivity(s: Sensitivity, out: Path, *, plots: bool = True, pdf: bool = False) -> list[str]:
-    """CSV files (+ SVG plots, + sensitivity.pdf) into `out` (a staging folder)."""
+def write_sensitivity(s: Sensitivity, out: Path) -> list[str]:
+    """CSV files and sensitivity.json into `out` (a staging folder); plots and the PDF are the report's."""
     import json
 
-    from .outputs import write_csv
+    from jxscore.io.writers import write_csv
 
     names = []
     for name, df in (("sensitivity_ranks.csv", s.ranks), ("sensitivity_grades.csv", s.grades),
@@ -213,31 +213,4 @@ def write_sensitivity(s: Sensitivity, out: Path, *, plots: bool = True, pdf: boo
     (out / "sensitivity.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
     names.append("sensitivity.json")
-    if plots or pdf:
-        from .analysis_charts import rank_heatmap, rank_intervals, svg_bytes
-
-        figs = {"sensitivity_ranks.svg": rank_intervals(s), "sensitivity_heatmap.svg": rank_heatmap(s)}
-        if plots:
-            for name, fig in figs.items():
-                (out / name).write_bytes(svg_bytes(fig))
-                names.append(name)
-        if pdf:
-            from .analysis_pdf import sensitivity_pdf
-
-            sensitivity_pdf(s, figs, out / "sensitivity.pdf")
-            names.append("sensitivity.pdf")
     return names
-
-
-def sensitivity_to(run_opts, opts: SensitivityOptions, out: Path, *, plots: bool = True,
-                   pdf: bool = False) -> tuple[Sensitivity, list[str]]:
-    """Score once, run the analysis, write its outputs into `out` atomically."""
-    from .atomic import staged_output
-    from .service import run_score
-
-    opts.check()
-    result, _ = run_score(run_opts, explain=False)
-    s = run_sensitivity(result, opts)
-    with staged_output(out) as stage:
-        names = write_sensitivity(s, stage, plots=plots, pdf=pdf)
-    return s, names

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .criteria import Criteria
-from .errors import InputError, Problem, UsageError
-from .tables import RawTable, read_tables
+from jxscore.core.criteria import Criteria
+from jxscore.core.errors import InputError, Problem, UsageError
+from jxscore.io.readers import RawTable, read_tables
 
 ENERGY_COLUMNS = ["energy_total", "energy_raw", "renewable_power", "gdp"]
 _NA = {"", "na", "n/a", "不适用"}
