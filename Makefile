@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.jxscore-installed
 YEAR   ?= 2024
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test lint bench setup clean
 
 $(STAMP): pyproject.toml constraints.txt scripts/setup-system.sh
 	bash scripts/setup-system.sh
@@ -21,10 +21,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_sensitivity.py
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_help.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info .pytest_cache

@@ -1,4 +1,4 @@
-"""The project's own files (criteria schemes, templates) shipped as package data.
+"""The project's own files (criteria schemes, templates, message catalogues) shipped as package data.
 
 Read through importlib.resources so an installed wheel finds them as a source checkout does.
 """
@@ -23,3 +23,7 @@ def templates_dir() -> Path:
 
 def default_criteria_path() -> Path:
     return criteria_dir() / "jiangxi.toml"
+
+
+def locale_dir() -> Path:
+    return _dir("locale")
