@@ -18,6 +18,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help and usage errors: with a markup mode, typer renders them with rich (rich.console, rich.markdown,
+    # markdown-it, pygments), ~40 ms of imports that would more than double `jxscore --help`
+    rich_markup_mode=None,
 )
 
 
