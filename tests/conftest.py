@@ -28,10 +28,17 @@ def score_ds(tmp_path):
     return run
 
 
+def _as_written(s):
+    """A row as the CSV files write it: codes and flags joined by ';', flags by their Chinese labels."""
+    from jxscore.io.writers import cell_text
+
+    return s.map(cell_text)
+
+
 def row(result, city):
-    return result.scores.set_index("city").loc[city]
+    return _as_written(result.scores.set_index("city").loc[city])
 
 
 def ledger(result, city, code):
     led = result.ledger
-    return led[(led.city == city) & (led.indicator == code)].iloc[0]
+    return _as_written(led[(led.city == city) & (led.indicator == code)].iloc[0])

@@ -45,11 +45,15 @@ def test_bad_input_exit_2_names_file_row_column_and_writes_nothing(tmp_path):
     p = run("score", "--year", 2023, "--data", folder, "--out", out)
     assert p.returncode == 2
     assert "Traceback" not in p.stderr
-    assert "2 problem(s)" in p.stderr
+    assert "输入数据有2个问题，未写出任何文件。" in p.stderr
     lines = p.stderr.splitlines()
-    assert any("indicators.csv" in ln and " 4 " in ln and "C1" in ln and "formula" in ln for ln in lines)
-    assert any("targets.csv" in ln and " 5 " in ln and "B3" in ln and "> 0" in ln for ln in lines)
+    assert any("indicators.csv" in ln and " 4 " in ln and "C1" in ln and "萍乡" in ln and "是公式或错误值" in ln
+               for ln in lines)
+    assert any("targets.csv" in ln and " 5 " in ln and "B3" in ln and "九江" in ln and "应大于0" in ln for ln in lines)
     assert not out.exists()
+    p = run("--lang", "en", "validate", "--year", 2023, "--data", folder)
+    assert p.returncode == 2 and "2 problem(s) in the input data; nothing was written." in p.stderr
+    assert "is a formula or an error value" in p.stderr and "must be greater than 0" in p.stderr
 
 
 def test_failed_run_keeps_previous_results(tmp_path):
@@ -68,7 +72,7 @@ def test_failed_run_keeps_previous_results(tmp_path):
 def test_validate_ok_and_bad_year(tmp_path):
     folder = Dataset().write(tmp_path / "d")
     p = run("validate", "--year", 2023, "--data", folder)
-    assert p.returncode == 0 and "valid" in p.stdout
+    assert p.returncode == 0 and "通过" in p.stdout
     p = run("validate", "--year", 2030, "--data", folder)
     assert p.returncode == 2 and "2021–2025" in p.stderr and "Traceback" not in p.stderr
 
@@ -96,7 +100,7 @@ def test_template_round_trip(tmp_path):
     assert wb["energy"].max_row == 1 + 11 * 5  # 2020..2024 for each city
     # a blank template is not valid data: every required cell is reported
     p = run("validate", "--year", 2024, "--data", out)
-    assert p.returncode == 2 and "blank.xlsx[energy]" in p.stderr
+    assert p.returncode == 2 and "blank.xlsx" in p.stderr and " energy " in p.stderr
 
 
 @pytest.mark.parametrize("cmd", ["validate", "score"])

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from jxscore.core.criteria import load_criteria
-from jxscore.core.errors import CriteriaError
+from jxscore.core.problems import Code, CriteriaError
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = (ROOT / "src" / "jxscore" / "schemes" / "jiangxi.toml").read_text(encoding="utf-8")
@@ -40,12 +40,25 @@ def test_bad_values_are_located(tmp_path, old, new, path):
     assert old in SRC
     with pytest.raises(CriteriaError) as e:
         _load(tmp_path, SRC.replace(old, new, 1))
-    assert any(p.startswith(path) or path in m for p, m in e.value.problems), e.value.problems
+    assert any(p.path.startswith(path) for p in e.value.problems), e.value.problems
+
+
+def test_cross_field_problems_are_each_located(tmp_path):
+    text = SRC.replace('points = 50', 'points = 55', 1).replace('grade = "基本完成"\nwhen', 'grade = "基本"\nwhen', 1)
+    text = text.replace('exempt_when = "A1.incentive"', 'exempt_when = "Z9.incentive"')
+    with pytest.raises(CriteriaError) as e:
+        _load(tmp_path, text)
+    got = [(p.code, p.path, p.value) for p in e.value.problems]
+    assert (Code.CRITERIA_INCONSISTENT, "categories[0].points", "55") in got
+    assert (Code.CRITERIA_REFERENCE, "caps[0].grade", "基本") in got
+    assert (Code.CRITERIA_REFERENCE, "indicators[1].params.exempt_when", "Z9.incentive") in got
+    assert len(got) == 3
 
 
 def test_not_toml(tmp_path):
-    with pytest.raises(CriteriaError, match="not valid TOML"):
+    with pytest.raises(CriteriaError) as e:
         _load(tmp_path, "[scheme\nname=")
+    assert [p.code for p in e.value.problems] == [Code.CRITERIA_SYNTAX]
 
 
 def test_another_scheme_is_just_another_file(tmp_path, score_ds):

@@ -234,11 +234,14 @@ def test_missing_cjk_font_stops_before_writing(tmp_path, monkeypatch):
     monkeypatch.setattr(fonts, "_match", lambda pattern, fmt: "DejaVu Sans")
     fonts.cjk_font_file.cache_clear()
     try:
-        with pytest.raises(fonts.FontMissingError, match="fonts-noto-cjk"):
+        with pytest.raises(fonts.FontMissingError) as e:
             service.report(RunOptions(2023, dataset().write(tmp_path / "data")), service.ReportOptions(jobs=1),
                            tmp_path / "out")
     finally:
         fonts.cjk_font_file.cache_clear()
+    from jxscore.i18n import message
+
+    assert "fonts-noto-cjk" in message(e.value.problems[0]) and "DejaVu Sans" in message(e.value.problems[0])
     assert not (tmp_path / "out").exists()
 
 

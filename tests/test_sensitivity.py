@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from jxscore.core.aggregate import evaluate
 from jxscore.cli import app
-from jxscore.core.errors import UsageError
+from jxscore.core.problems import UsageError
 from jxscore.analysis.sensitivity import (SensitivityOptions, ranks_and_grades, run_sensitivity, sample_weights)
 from jxscore.service import RunOptions, run_score
 

@@ -12,8 +12,10 @@ from builders import Dataset
 from typer.testing import CliRunner
 
 from jxscore.cli import app
-from jxscore.core.errors import UsageError
-from jxscore.analysis.scenario import Scenario, ScenarioError, load_scenario, scenario_weights
+from jxscore.core.problems import UsageError
+from jxscore.analysis.scenario import Scenario, load_scenario, scenario_weights
+from jxscore.core.problems import Code, ScenarioError
+from jxscore.i18n import message
 from jxscore.service import RunOptions, run_score
 from jxscore import service
 from jxscore.analysis.whatif import compute_whatif
@@ -149,17 +151,25 @@ def test_vetoes_and_caps_hold_unless_switched_off(tmp_path):
 
 
 @pytest.mark.parametrize("sets, key, words", [
-    (["X9=5"], "X9", "indicator code"),
-    (["A1=-3"], "A1", "≥ 0"),
-    (["A1=abc"], "A1", "number"),
+    (["X9=5"], "X9", "A1…C6, A, B, C"),
+    (["A1=-3"], "A1", "不小于0的分值"),
+    (["A1=abc"], "A1", "不小于0的分值"),
     (["A1"], "A1", "CODE=POINTS"),
-    (["D1=2"], "D1", "bonus"),
-    (["A=0", "B=0", "C=0"], "points", "at least one"),
+    (["D1=2"], "D1", "加分项不是权重"),
+    (["A=0", "B=0", "C=0"], "points", "至少一个有分值的计分指标"),
 ])
 def test_bad_set_values(sample, sets, key, words):
     with pytest.raises(ScenarioError) as e:
         scenario_weights(sample.basis, load_scenario(None, sets))
-    assert e.value.key == key and words in str(e.value) and "--set" in str(e.value)
+    [p] = e.value.problems
+    assert p.path == key and words in message(p) and p.file == "--set"
+
+
+def test_every_bad_setting_is_reported(sample):
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(None, ["A1=-3", "B2=x", "C"])
+    assert [(p.path, p.code) for p in e.value.problems] == [
+        ("A1", Code.SCENARIO_VALUE), ("B2", Code.SCENARIO_VALUE), ("C", Code.SCENARIO_VALUE)]
 
 
 def test_scenario_files(sample, tmp_path):
@@ -171,14 +181,15 @@ def test_scenario_files(sample, tmp_path):
     assert dict(a.points) == dict(b.points) == {"A1": 25.0, "B": 20.0} and a.vetoes_off == b.vetoes_off
     assert load_scenario(toml, ["A1=30"]).points["A1"] == 30.0  # --set overrides the file
     bad = {"points = 3\n": "points", "[points]\nA1 = -1\n": "points.A1", "colour = 1\n": "colour",
-           '[points]\nZZ = 1\n': "points.ZZ", 'caps_off = ["G9"]\n': "caps_off", "[points\n": "(syntax)"}
+           '[points]\nZZ = 1\n': "points.ZZ", 'caps_off = ["G9"]\n': "caps_off", "[points\n": ""}
     for text, key in bad.items():
         toml.write_text(text, encoding="utf-8")
         with pytest.raises(ScenarioError) as e:
             scenario_weights(sample.basis, load_scenario(toml))
-        assert e.value.key == key and str(toml) in str(e.value), text
-    with pytest.raises(UsageError):
+        assert [(p.path, p.file) for p in e.value.problems] == [(key, str(toml))], text
+    with pytest.raises(ScenarioError) as e:
         load_scenario(None, [])
+    assert [p.code for p in e.value.problems] == [Code.SCENARIO_EMPTY]
 
 
 def test_cli_writes_outputs_and_rejects_bad_input(tmp_path):
@@ -191,7 +202,7 @@ def test_cli_writes_outputs_and_rejects_bad_input(tmp_path):
     assert (out / "whatif_weights.csv").exists() and (out / "whatif_reasons.csv").exists()
     r = runner.invoke(app, ["whatif", "--year", "2024", "--data", str(SAMPLE), "--out", str(tmp_path / "o2"),
                             "--set", "Q7=3"])
-    assert r.exit_code == 2 and "Q7" in r.output and "expected an indicator code" in r.output
+    assert r.exit_code == 2 and "Q7" in r.output and "不是可调整的代码" in r.output
     assert not (tmp_path / "o2").exists()
 
 
@@ -200,7 +211,7 @@ def test_real_process_negative_points(tmp_path):
     p = subprocess.run([str(exe), "whatif", "--year", "2024", "--data", str(SAMPLE), "--out", str(tmp_path / "o"),
                         "--set", "B3=-1"], capture_output=True, text=True)
     assert p.returncode == 2
-    assert "scenario --set: B3 = '-1': expected points ≥ 0" in p.stderr and "Traceback" not in p.stderr
+    assert "scenario-value" in p.stderr and "“-1”不可用：应为不小于0的分值" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_whatif_to_bytes_are_repeatable(tmp_path):

@@ -112,7 +112,7 @@ class MethodsRun:
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
     """Load the scheme and read + validate every table (InputError lists every problem)."""
     from jxscore.core.criteria import load_criteria
-    from jxscore.core.inputs import load_inputs
+    from jxscore.io.readers import load_inputs
 
     crit = load_criteria(opts.criteria_path)
     return crit, load_inputs(opts.data, opts.year, crit, allow_missing=opts.allow_missing)

@@ -12,17 +12,13 @@ from typing import Any, Mapping
 import numpy as np
 
 from jxscore.core.aggregate import Basis
-from jxscore.core.errors import UsageError
+from jxscore.core.problems import Code, Problem, ScenarioError
 
 _FILE_KEYS = {"points", "vetoes_off", "caps_off", "rescale", "name", "description"}
 
 
-class ScenarioError(UsageError):
-    """A scenario setting is unusable; names the source (file or --set), the key and what was expected."""
-
-    def __init__(self, source: str, key: str, value: object, expected: str):
-        self.source, self.key, self.value, self.expected = source, key, value, expected
-        super().__init__(f"scenario {source}: {key} = {value!r}: expected {expected}")
+def _problem(code: Code, source: str, key: str, value: object, **kw: str) -> Problem:
+    return Problem.make(code, file=source, path=key, value=value if isinstance(value, str) else repr(value), **kw)
 
 
 @dataclass(frozen=True)
@@ -38,68 +34,76 @@ class Scenario:
 
     def describe(self) -> str:
         parts = [f"{k}={_num(v)}" for k, v in self.points.items()]
-        parts += [f"{c} off" for c in sorted(self.vetoes_off | self.caps_off)]
-        parts.append("A+B+C rescaled to 100" if self.rescale else "no rescaling")
-        return (self.name + ": " if self.name else "") + ", ".join(parts)
+        parts += [f"{c}关闭" for c in sorted(self.vetoes_off | self.caps_off)]
+        parts.append("A+B+C折算为100分" if self.rescale else "不折算")
+        return (self.name + "：" if self.name else "") + "，".join(parts)
 
 
 def _num(v: float) -> str:
     return f"{v:g}"
 
 
-def _points_value(source: str, key: str, raw: Any) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise ScenarioError(source, key, raw, "a number of points ≥ 0")
-    try:
-        v = float(raw)
-    except ValueError:
-        raise ScenarioError(source, key, raw, "a number of points ≥ 0") from None
-    if not math.isfinite(v):
-        raise ScenarioError(source, key, raw, "a finite number of points ≥ 0")
-    if v < 0:
-        raise ScenarioError(source, key, raw, "points ≥ 0 (a weight cannot be negative)")
+def _points_value(source: str, key: str, raw: Any, problems: list[Problem]) -> float | None:
+    v = None
+    if not isinstance(raw, bool) and isinstance(raw, (int, float, str)):
+        try:
+            v = float(raw)
+        except ValueError:
+            v = None
+    if v is None or not math.isfinite(v) or v < 0:
+        problems.append(_problem(Code.SCENARIO_VALUE, source, key, raw, expected="@expected.points"))
+        return None
     return v
 
 
-def parse_sets(items: list[str] | None) -> dict[str, float]:
+def parse_sets(items: list[str] | None, problems: list[Problem] | None = None) -> dict[str, float]:
     """`["A1=25", "B=20"]` → `{"A1": 25.0, "B": 20.0}`; later settings of a code win."""
+    own = problems is None
+    problems = [] if problems is None else problems
     out: dict[str, float] = {}
     for item in items or []:
         code, eq, raw = item.partition("=")
         code = code.strip()
         if not eq or not code:
-            raise ScenarioError("--set", item, item, "CODE=POINTS, e.g. A1=25 or B=20")
-        out[code] = _points_value("--set", code, raw.strip())
+            problems.append(_problem(Code.SCENARIO_VALUE, "--set", item, item, expected="@expected.set"))
+            continue
+        v = _points_value("--set", code, raw.strip(), problems)
+        if v is not None:
+            out[code] = v
+    if own and problems:
+        raise ScenarioError(problems)
     return out
 
 
-def _read_mapping(path: Path) -> dict:
+def _read_mapping(path: Path, problems: list[Problem]) -> dict:
     suffix = path.suffix.lower()
-    if not path.is_file():
-        raise ScenarioError(str(path), "(file)", str(path), "an existing .toml, .yaml or .yml file")
+    if not path.is_file() or suffix not in (".toml", ".yaml", ".yml"):
+        problems.append(_problem(Code.SCENARIO_FILE, str(path), "", str(path)))
+        return {}
     text = path.read_text(encoding="utf-8-sig")
     try:
         if suffix == ".toml":
             import tomllib
 
             data = tomllib.loads(text)
-        elif suffix in (".yaml", ".yml"):
+        else:
             import yaml
 
             data = yaml.safe_load(text) or {}
-        else:
-            raise ScenarioError(str(path), "(file)", path.suffix, "a .toml, .yaml or .yml scenario file")
-    except ScenarioError:
-        raise
     except Exception as e:  # tomllib.TOMLDecodeError, yaml.YAMLError: say where
-        raise ScenarioError(str(path), "(syntax)", type(e).__name__, f"valid {suffix[1:].upper()}: {e}") from None
+        problems.append(_problem(Code.SCENARIO_SYNTAX, str(path), "", type(e).__name__, reason=str(e)))
+        return {}
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), "(top level)", type(data).__name__, "a table of settings")
+        problems.append(_problem(Code.SCENARIO_VALUE, str(path), "(top level)", type(data).__name__,
+                                 expected="@expected.mapping"))
+        return {}
     return data
 
 
 def load_scenario(path: Path | None, sets: list[str] | None = None, *, no_rescale: bool = False) -> Scenario:
-    """Build the scenario from an optional file and `--set` items (which override the file)."""
+    """Build the scenario from an optional file and `--set` items (which override the file);
+    every unusable setting is reported, not only the first."""
+    problems: list[Problem] = []
     points: dict[str, float] = {}
     vetoes: set[str] = set()
     caps: set[str] = set()
@@ -107,49 +111,59 @@ def load_scenario(path: Path | None, sets: list[str] | None = None, *, no_rescal
     if path is not None:
         path = Path(path)
         source = str(path)
-        data = _read_mapping(path)
+        data = _read_mapping(path, problems)
         for key in data:
             if key not in _FILE_KEYS:
-                raise ScenarioError(source, key, data[key], f"one of {', '.join(sorted(_FILE_KEYS))}")
+                problems.append(_problem(Code.SCENARIO_KEY, source, key, key, known=", ".join(sorted(_FILE_KEYS))))
         pts = data.get("points", {})
         if not isinstance(pts, dict):
-            raise ScenarioError(source, "points", pts, "a table CODE = POINTS, e.g. [points] A1 = 25")
-        points = {str(k): _points_value(source, f"points.{k}", v) for k, v in pts.items()}
+            problems.append(_problem(Code.SCENARIO_VALUE, source, "points", pts, expected="@expected.table"))
+            pts = {}
+        for k, v in pts.items():
+            val = _points_value(source, f"points.{k}", v, problems)
+            if val is not None:
+                points[str(k)] = val
         for key, bucket in (("vetoes_off", vetoes), ("caps_off", caps)):
             val = data.get(key, [])
             if not isinstance(val, list) or not all(isinstance(x, str) for x in val):
-                raise ScenarioError(source, key, val, 'a list of codes, e.g. ["V1"]')
-            bucket.update(val)
+                problems.append(_problem(Code.SCENARIO_VALUE, source, key, val, expected="@expected.codes"))
+            else:
+                bucket.update(val)
         rescale = data.get("rescale", True)
         if not isinstance(rescale, bool):
-            raise ScenarioError(source, "rescale", rescale, "true or false")
+            problems.append(_problem(Code.SCENARIO_VALUE, source, "rescale", rescale, expected="@expected.bool"))
+            rescale = True
         name = str(data.get("name", ""))
-    points.update(parse_sets(sets))
-    if not points and not vetoes and not caps and path is None:
-        raise UsageError("no scenario: give --set CODE=POINTS (repeatable) or --scenario FILE")
+    points.update(parse_sets(sets, problems))
+    if not points and not vetoes and not caps and path is None and not problems:
+        problems.append(Problem.make(Code.SCENARIO_EMPTY))
+    if problems:
+        raise ScenarioError(problems)
     return Scenario(points=points, vetoes_off=frozenset(vetoes), caps_off=frozenset(caps),
                     rescale=rescale and not no_rescale, name=name, source=source)
 
 
 def check_scenario(basis: Basis, sc: Scenario) -> None:
     """Every code must exist and be a weight (bonus items are not weights: §5); switches must exist."""
+    problems: list[Problem] = []
     bonus_cats = {c for c, b in zip(basis.categories, basis.bonus) if b}
     weight_codes = [c for c, k in zip(basis.codes, basis.category_of) if not basis.bonus[k]]
     cats = [c for c in basis.categories if c not in bonus_cats]
     bonus_inds = {c for c, k in zip(basis.codes, basis.category_of) if basis.bonus[k]}
+    known = f"{weight_codes[0]}…{weight_codes[-1]}, " + ", ".join(cats)
     for code in sc.points:
         key = code if sc.source == "--set" else f"points.{code}"
         if code in bonus_cats or code in bonus_inds:
-            raise ScenarioError(sc.source, key, code, "a weighted indicator or category; bonus points (加分) "
-                                "are not weights and never change in a what-if")
-        if code not in weight_codes and code not in cats:
-            raise ScenarioError(sc.source, key, code, f"an indicator code ({weight_codes[0]}…{weight_codes[-1]}) "
-                                f"or a category code ({', '.join(cats)})")
-    for key, given, known in (("vetoes_off", sc.vetoes_off, basis.veto_codes), ("caps_off", sc.caps_off,
-                                                                                  basis.cap_codes)):
+            problems.append(_problem(Code.SCENARIO_CODE, sc.source, key, code, known="@why.bonus_code"))
+        elif code not in weight_codes and code not in cats:
+            problems.append(_problem(Code.SCENARIO_CODE, sc.source, key, code, known=known))
+    for key, given, known_codes in (("vetoes_off", sc.vetoes_off, basis.veto_codes),
+                                    ("caps_off", sc.caps_off, basis.cap_codes)):
         for code in sorted(given):
-            if code not in known:
-                raise ScenarioError(sc.source, key, code, f"one of {', '.join(known) or '(none defined)'}")
+            if code not in known_codes:
+                problems.append(_problem(Code.SCENARIO_CODE, sc.source, key, code, known=", ".join(known_codes)))
+    if problems:
+        raise ScenarioError(problems)
 
 
 def scenario_weights(basis: Basis, sc: Scenario) -> np.ndarray:
@@ -169,7 +183,7 @@ def scenario_weights(basis: Basis, sc: Scenario) -> np.ndarray:
     weighted = ~basis.bonus[basis.category_of]
     total = w[weighted].sum()
     if total <= 0:
-        raise ScenarioError(sc.source, "points", "all zero", "at least one weighted indicator with points > 0")
+        raise ScenarioError(_problem(Code.SCENARIO_VALUE, sc.source, "points", "0", expected="@expected.nonzero"))
     if sc.rescale:
         target = nominal[weighted].sum()
         if total != target:  # leave an unchanged scheme bit-for-bit unchanged

@@ -2,8 +2,8 @@
 indices of the category weights (JRC/OECD composite-indicator practice: uncertainty analysis, then
 sensitivity analysis).
 
-Everything runs as array computations: all samples go through `aggregate.evaluate` at once (in
-chunks to bound memory), never a Python loop per sample. Fractions, vetoes and caps are fixed;
+Everything runs as array computations: the samples go through `aggregate.ranks_and_grades` in
+cache-sized blocks (memory grows as samples × cities), never a Python loop per sample. Fractions, vetoes and caps are fixed;
 only weights vary, and A+B+C is rescaled to its nominal total (100) in every sample, as a what-if
 does by default. A fixed seed gives identical numbers and output bytes.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from jxscore.core.aggregate import Basis, evaluate
 from jxscore.core.engine import Result
-from jxscore.core.errors import UsageError
+from jxscore.core.problems import Code, Problem, UsageError
 
 Method = Literal["uniform", "dirichlet"]
 
@@ -33,15 +33,17 @@ class SensitivityOptions:
     band: float = 0.25
     method: Method = "uniform"
     rescale: bool = True
-    chunk: int = 50_000  # samples per evaluate() call: (chunk × cities × categories) floats at a time
+    chunk: int = BLOCK  # samples per block: (chunk × (cities × categories + a few)) floats at a time
 
     def check(self) -> None:
         if self.samples < 10:
-            raise UsageError(f"--samples {self.samples}: expected at least 10")
+            raise UsageError(Problem.make(Code.BAD_OPTION, option="--samples", value=self.samples,
+                                          expected="@expected.samples"))
         if not 0 < self.band < 1:
-            raise UsageError(f"--band {self.band}: expected a number between 0 and 1 (0.25 = ±25 %)")
+            raise UsageError(Problem.make(Code.BAD_OPTION, option="--band", value=self.band, expected="@expected.band"))
         if self.method not in ("uniform", "dirichlet"):
-            raise UsageError(f"--method {self.method!r}: expected uniform or dirichlet")
+            raise UsageError(Problem.make(Code.BAD_OPTION, option="--method", value=self.method,
+                                          expected="@expected.method"))
 
 
 @dataclass
@@ -60,47 +62,48 @@ class Sensitivity:
     warnings: list
 
 
-def _weighted(basis: Basis) -> np.ndarray:
-    return ~basis.bonus[basis.category_of]
-
-
-def rescale_rows(basis: Basis, W: np.ndarray) -> np.ndarray:
-    """Scale each sample's A+B+C to the nominal total in place (§6); bonus columns untouched."""
-    wt = _weighted(basis)
-    W[:, wt] *= (basis.points[wt].sum() / W[:, wt].sum(axis=1))[:, None]
-    return W
-
-
 def dirichlet_concentration(basis: Basis, band: float) -> float:
     """κ for Dirichlet(κ·μ) whose point-weighted mean relative variance, Σμᵢ(1−μᵢ)/(μᵢ(κ+1)) =
     (m−1)/(κ+1), equals that of a uniform ±band perturbation (band²/3)."""
-    m = int(_weighted(basis).sum())
+    m = int(weighted_mask(basis).sum())
     return 3.0 * (m - 1) / band**2 - 1.0
 
 
 def sample_weights(basis: Basis, opts: SensitivityOptions, rng: np.random.Generator, size: int) -> np.ndarray:
-    """(size, m) weights around the nominal points; bonus items keep theirs."""
-    wt = _weighted(basis)
+    """(size, m) weights around the nominal points; bonus items keep theirs.
+
+    Uniform: each weight times U(1 − band, 1 + band), then A+B+C rescaled to its nominal total —
+    drawn and rescaled block by block (the same random stream as one draw of all samples, so
+    the same numbers), each block while it is in the CPU cache.
+    """
+    wt = weighted_mask(basis)
     p = basis.points.astype(float)
-    W = np.broadcast_to(p, (size, p.size)).copy()
+    W = np.empty((size, p.size))
+    W[:, ~wt] = p[~wt]
     if opts.method == "uniform":
-        W[:, wt] *= rng.uniform(1.0 - opts.band, 1.0 + opts.band, size=(size, int(wt.sum())))
-        return rescale_rows(basis, W) if opts.rescale else W
+        low, high = 1.0 - opts.band, 1.0 + opts.band
+        span = high - low  # Generator.uniform draws low + (high − low)·U, U = random()
+        buf = np.empty((min(size, BLOCK), int(wt.sum())))
+        for lo in range(0, size, BLOCK):
+            block = W[lo:lo + BLOCK]
+            u = buf[: block.shape[0]]
+            rng.random(out=u)
+            u *= span
+            u += low
+            u *= p[wt]
+            block[:, wt] = u
+            if opts.rescale:
+                rescale_to_nominal(basis, block)
+        return W
     mu = p[wt] / p[wt].sum()
     W[:, wt] = rng.dirichlet(dirichlet_concentration(basis, opts.band) * mu, size=size) * p[wt].sum()
     return W
 
 
-def ranks_and_grades(basis: Basis, W: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
-    """(S, n) ranks and grade indices for S weight vectors, vectorised in chunks."""
-    S = W.shape[0]
-    ranks = np.empty((S, len(basis.entities)), dtype=np.int16)
-    grades = np.empty_like(ranks)
-    for lo in range(0, S, chunk):  # a few chunks, each one array computation over its samples
-        ev = evaluate(basis, W[lo:lo + chunk])
-        ranks[lo:lo + chunk] = ev.rank
-        grades[lo:lo + chunk] = ev.grade
-    return ranks, grades
+def ranks_and_grades(basis: Basis, W: np.ndarray, chunk: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """(S, n) int16 ranks and grade indices for S weight vectors: the whole scheme per sample,
+    vectorised over blocks of `chunk` samples (`aggregate.ranks_and_grades`)."""
+    return aggregate_ranks_and_grades(basis, W, chunk)
 
 
 def _probabilities(values: np.ndarray, k: int) -> np.ndarray:
@@ -144,7 +147,7 @@ def run_sensitivity(result: Result, opts: SensitivityOptions) -> Sensitivity:
 
 
 def _weights_frame(basis: Basis, W: np.ndarray) -> pd.DataFrame:
-    wt = _weighted(basis)
+    wt = weighted_mask(basis)
     q = np.quantile(W[:, wt], [0.05, 0.95], axis=0)
     return pd.DataFrame({
         "code": np.array(basis.codes)[wt], "category": np.array(basis.categories)[basis.category_of[wt]],
@@ -177,7 +180,7 @@ def sobol_indices(basis: Basis, opts: SensitivityOptions, nominal_rank: np.ndarr
             mult[:, j] = X[:, col[basis.categories[ci]]]
     W = basis.points[None, :] * mult
     if opts.rescale:
-        rescale_rows(basis, W)
+        rescale_to_nominal(basis, W)
     ranks, _ = ranks_and_grades(basis, W, opts.chunk)
     outputs = {"mean_abs_rank_shift": np.abs(ranks - nominal_rank[None, :]).mean(axis=1)}
     for i in np.argsort(nominal_rank, kind="stable"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -25,15 +25,23 @@ app = typer.Typer(
 
 
 def validate(year: YEAR, data: DATA, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,
+             fmt: Annotated[str, typer.Option("--format", help="table (default), json or csv.")] = "table",
              debug: DEBUG = False) -> None:
-    """Check every input file and list all problems in one table (exit 2 if any)."""
+    """Check every input file and list all problems (exit 2 if any): as a table, JSON or CSV."""
     from jxscore import service
-    from jxscore.cli.common import echo_warnings
+    from jxscore.cli.common import echo_warnings, lang, problems_text
+    from jxscore.core.problems import Code, Problem, UsageError
+    from jxscore.i18n import text
 
-    with fail_on_errors(debug):
+    with fail_on_errors(debug, fmt if fmt in ("json", "csv") else "table"):
+        if fmt not in ("table", "json", "csv"):
+            raise UsageError(Problem.make(Code.BAD_OPTION, option="--format", value=fmt, expected="@expected.format"))
         inputs = service.validate(opts(year, data, criteria, allow_missing))
-    echo_warnings(inputs.warnings)
-    typer.echo(f"OK: {data} is valid for {year} ({len(inputs.values)} cities).")
+    if fmt == "table":
+        echo_warnings(inputs.warnings)
+        typer.echo(text("ui.valid", lang(), data=data, year=year, n=len(inputs.values)))
+    else:
+        typer.echo(problems_text(inputs.warnings, fmt), nl=False)
 
 
 def score(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,
@@ -60,6 +68,15 @@ def template(year: YEAR, out: Annotated[Path, typer.Option("--out", help="Workbo
         crit = load_criteria(criteria or default_criteria_path())
         write_template(crit, year, out)
     typer.echo(f"Wrote {out}")
+
+
+@app.callback()
+def _root(lang: Annotated[Optional[str], typer.Option("--lang", help="Language of messages: zh (default) or en.")]
+          = None) -> None:
+    """设区市节能减排目标责任评价考核 — score, grade, rank and explain (jxscore)."""
+    from jxscore.cli.common import LANG
+
+    LANG["lang"] = lang
 
 
 app.command()(validate)

@@ -38,55 +38,82 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     console = Console(file=sys.stderr, width=4000, no_color=True, force_terminal=False)
     with console.capture() as cap:
         console.print(t)
-    return cap.get()
+    return "\n".join(line.rstrip() for line in cap.get().splitlines()) + "\n"
+
+
+LANG: dict[str, str | None] = {"lang": None}  # set by the app's --lang option (or JXSCORE_LANG)
+
+
+def lang() -> str:
+    from jxscore.i18n import resolve_lang
+
+    return resolve_lang(LANG["lang"])
+
+
+def problems_text(problems: list, fmt: str = "table") -> str:
+    """Problems in the chosen format and language: a one-line-per-problem table, JSON or CSV."""
+    from jxscore import i18n
+
+    if fmt == "json":
+        return i18n.problems_json(problems, lang())
+    if fmt == "csv":
+        return i18n.problems_csv(problems, lang())
+    headers, rows = i18n.problem_rows(problems, lang())
+    return _table(rows, headers)
 
 
 @contextmanager
-def fail_on_errors(debug: bool) -> Iterator[None]:
-    """Bad input → message + exit 2; anything else → exit 1 (traceback with --debug)."""
-    from jxscore.core.errors import CriteriaError, InputError, JxError
+def fail_on_errors(debug: bool, fmt: str = "table") -> Iterator[None]:
+    """Bad input → every problem, located, and exit 2; anything else → exit 1 (traceback with --debug)."""
+    from jxscore.core.problems import Code, CriteriaError, InputError, JxError, ScenarioError
+    from jxscore.i18n import text
 
     try:
         yield
-    except InputError as e:
-        if debug:
-            raise
-        typer.echo(f"Error: {len(e.problems)} problem(s) in the input data; nothing was written.", err=True)
-        typer.echo(_table([p.as_row() for p in e.problems], ["file", "row", "column", "value", "expected"]),
-                   err=True, nl=False)
-        if any("applies" in p.expected for p in e.problems):
-            typer.echo("Missing values: report them, or use --allow-missing to score them as 0.", err=True)
-        raise typer.Exit(2)
-    except CriteriaError as e:
-        if debug:
-            raise
-        typer.echo(f"Error: criteria file {e.file} is invalid; nothing was written.", err=True)
-        typer.echo(_table([[e.file, p, m] for p, m in e.problems], ["file", "path", "problem"]), err=True, nl=False)
-        raise typer.Exit(2)
     except JxError as e:
         if debug:
             raise
-        typer.echo(f"Error: {e}", err=True)
+        L = lang()
+        if isinstance(e, InputError):
+            head = text("ui.problems", L, n=len(e.problems))
+        elif isinstance(e, CriteriaError):
+            head = text("ui.criteria", L, n=len(e.problems), file=e.problems[0].file if e.problems else "")
+        elif isinstance(e, ScenarioError):
+            head = text("ui.scenario", L, n=len(e.problems))
+        else:
+            head = text("ui.usage", L)
+        if fmt == "table":
+            typer.echo(head, err=True)
+            typer.echo(problems_text(e.problems, fmt), err=True, nl=False)
+        else:  # machine-readable: the problems alone on stdout
+            typer.echo(problems_text(e.problems, fmt), nl=False)
+        if fmt == "table" and any(p.code == Code.MISSING_VALUE and p.params.get("why") == "@why.applicable"
+                                  for p in e.problems):
+            typer.echo(text("ui.hint_missing", L), err=True)
         raise typer.Exit(2)
     except typer.Exit:
         raise
     except Exception as e:  # a bug: say so plainly
         if debug:
             raise
-        typer.echo(f"Internal error ({type(e).__name__}: {e}). Re-run with --debug for the traceback.", err=True)
+        typer.echo(text("ui.internal", lang(), kind=type(e).__name__, detail=e), err=True)
         raise typer.Exit(1)
 
 
 def echo_warnings(warnings: list) -> None:
+    from jxscore.i18n import text
+
     if warnings:
-        typer.echo(f"Warning: {len(warnings)} note(s):", err=True)
-        typer.echo(_table([w.as_row() for w in warnings], ["file", "row", "column", "value", "note"]), err=True,
-                   nl=False)
+        typer.echo(text("ui.warnings", lang(), n=len(warnings)), err=True)
+        typer.echo(problems_text(warnings), err=True, nl=False)
 
 
 def echo_ranking(result) -> None:
     s = result.scores
-    rows = [[str(r["rank"]), r["city"], f"{r['total']:.2f}", r["grade"], r["vetoes"], r["caps"], r["exempt"]]
+    from jxscore.io.writers import cell_text
+
+    rows = [[str(r["rank"]), r["city"], f"{r['total']:.2f}", r["grade"], cell_text(r["vetoes"]), cell_text(r["caps"]),
+             cell_text(r["exempt"])]
             for _, r in s.iterrows()]
     from rich.console import Console
     from rich.table import Table

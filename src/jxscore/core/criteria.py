@@ -7,14 +7,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from jxscore.core.errors import CriteriaError
+from jxscore.core.problems import Code, CriteriaError, Problem
 from jxscore.resources import default_criteria_path
 
-RuleName = Literal[
-    "intensity_matrix", "total_cap_tiers", "ratio", "threshold", "lower_step", "review", "review_deduct", "bonus"
-]
 ValueKind = Literal["computed", "amount", "share", "cumulative", "review", "count"]
 
 
@@ -50,12 +47,66 @@ class Category(_Model):
     bonus: bool = False
 
 
+class Bounds(_Model):
+    """A value's range: any of >, ≥, <, ≤ (absent = unbounded on that side)."""
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    def violated(self, v):
+        """Boolean mask (numpy) of values outside the range; NaN is never outside."""
+        import numpy as np
+
+        v = np.asarray(v, dtype=float)
+        bad = np.zeros(v.shape, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if self.gt is not None:
+                bad |= v <= self.gt
+            if self.ge is not None:
+                bad |= v < self.ge
+            if self.lt is not None:
+                bad |= v >= self.lt
+            if self.le is not None:
+                bad |= v > self.le
+        return bad
+
+    def message_args(self) -> dict[str, str]:
+        """The message id of this range (bound.*) and its numbers, for the problem catalogue."""
+        lo = "gt" if self.gt is not None else ("ge" if self.ge is not None else "")
+        hi = "lt" if self.lt is not None else ("le" if self.le is not None else "")
+        lov = self.gt if self.gt is not None else self.ge
+        hiv = self.lt if self.lt is not None else self.le
+        if lo == "ge" and hi == "le":
+            key = "between"
+        elif lo and hi:
+            key = f"{lo}_{hi}"
+        else:
+            key = lo or hi or "between"
+        return {"bound": f"@bound.{key}", "lo": "" if lov is None else f"{lov:g}", "hi": "" if hiv is None else f"{hiv:g}"}
+
+
 class Parameter(_Model):
+    """A per-city parameter of the targets table (T5, gdp_growth, ...) and its range."""
+
     name: str
     label: str
     unit: str = ""
     required: bool = True
     default: float | None = None
+    bounds: Bounds = Bounds()
+    above: str | None = None  # must be greater than this parameter (T5_inc above T5)
+
+
+class EnergyColumn(_Model):
+    """A measured column of the energy table."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    unit: str = ""
+    bounds: Bounds = Bounds()
+    above: str | None = None
 
 
 class ExtraField(_Model):
@@ -71,16 +122,16 @@ class Indicator(_Model):
     unit: str
     points: float = Field(gt=0)
     value: ValueKind
-    rule: RuleName
+    rule: str  # a name in jxscore.core.rules.RULES (checked, located, when the file loads)
     target: bool = False
     params: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _params_fit_rule(self) -> "Indicator":
-        from jxscore.core.rules import check_params  # rules own their parameter shapes
+    @cached_property
+    def rule_params(self) -> BaseModel:
+        """The parameters as the rule's typed model (checked with their paths when the file loads)."""
+        from jxscore.core.rules import RULES
 
-        check_params(self.rule, self.params)
-        return self
+        return RULES[self.rule].params.model_validate(self.params)
 
 
 class Veto(_Model):
@@ -110,76 +161,11 @@ class Criteria(_Model):
     grades: list[Grade] = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)
     parameters: list[Parameter] = Field(default_factory=list)
+    energy: list[EnergyColumn] = Field(default_factory=list)
     fields: list[ExtraField] = Field(default_factory=list)
     indicators: list[Indicator] = Field(min_length=1)
     vetoes: list[Veto] = Field(default_factory=list)
     caps: list[Cap] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Criteria":
-        errs: list[str] = []
-
-        def dupes(kind: str, names: list[str]) -> None:
-            seen: set[str] = set()
-            for n in names:
-                if n in seen:
-                    errs.append(f"{kind}: duplicate {n!r}")
-                seen.add(n)
-
-        dupes("entities", [e.name for e in self.entities])
-        dupes("entities", [e.code for e in self.entities])
-        dupes("entities", [e.slug for e in self.entities])
-        dupes("categories", [c.code for c in self.categories])
-        dupes("indicators", [i.code for i in self.indicators])
-        mins = [g.min for g in self.grades]
-        if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
-            errs.append("grades: list best first with strictly decreasing `min`")
-        cats = {c.code: c for c in self.categories}
-        codes = {i.code for i in self.indicators}
-        for n, ind in enumerate(self.indicators):
-            if ind.category not in cats:
-                errs.append(f"indicators[{n}].category: unknown category {ind.category!r}")
-            elif cats[ind.category].bonus != (ind.rule == "bonus"):
-                errs.append(f"indicators[{n}].rule: bonus rules belong in bonus categories and only there")
-            if ind.value == "computed" and ind.target:
-                errs.append(f"indicators[{n}].target: computed indicators take their targets from parameters")
-            for fld in (ind.params.get("deductions") or {}) if ind.rule == "review_deduct" else ():
-                if fld not in {f.name for f in self.fields}:
-                    errs.append(f"indicators[{n}].params.deductions.{fld}: not a field of the indicators table")
-            ex = ind.params.get("exempt_when")
-            if ex is not None and str(ex).split(".")[0] not in codes:
-                errs.append(f"indicators[{n}].params.exempt_when: unknown indicator in {ex!r}")
-        for n, c in enumerate(self.categories):
-            members = [i.points for i in self.indicators if i.category == c.code]
-            if not members:
-                errs.append(f"categories[{n}]: {c.code!r} has no indicator")
-            elif not c.bonus and abs(sum(members) - c.points) > 1e-9:
-                errs.append(f"categories[{n}].points: {c.points:g} but its indicators' points add up to "
-                            f"{sum(members):g}")
-        grade_names = {g.name for g in self.grades}
-        for n, cap in enumerate(self.caps):
-            if cap.grade not in grade_names:
-                errs.append(f"caps[{n}].grade: unknown grade {cap.grade!r}")
-            for code in cap.indicators:
-                if code not in codes:
-                    errs.append(f"caps[{n}].indicators: unknown indicator {code!r}")
-        field_names = {f.name for f in self.fields}
-        for n, v in enumerate(self.vetoes):
-            if v.when == "check_failed" and (not v.check or v.check.split(".")[0] not in codes):
-                errs.append(f"vetoes[{n}].check: name a check as CODE.check, e.g. 'A1.cumulative'")
-            if v.when == "field_set" and v.field not in field_names:
-                errs.append(f"vetoes[{n}].field: unknown field {v.field!r}")
-        known_keys = {"grade", "total", "entity_code"}
-        for n, key in enumerate(self.scheme.tie_break):
-            kind, _, arg = key.partition(":")
-            ok = key in known_keys or (kind == "category" and arg in cats) or (
-                kind == "metric" and arg.split(".")[0] in codes
-            )
-            if not ok:
-                errs.append(f"scheme.tie_break[{n}]: unknown key {key!r}")
-        if errs:
-            raise ValueError("; ".join(errs))
-        return self
 
     # ---- convenient views (computed once; models are frozen)
     @cached_property
@@ -218,8 +204,8 @@ class Criteria(_Model):
         return range(b + 1, b + self.scheme.plan_years + 1)
 
 
-def _loc(err: dict[str, Any]) -> str:
-    out = ""
+def _loc(err: dict[str, Any], prefix: str = "") -> str:
+    out = prefix
     for part in err["loc"]:
         if isinstance(part, int):
             out += f"[{part}]"
@@ -227,29 +213,126 @@ def _loc(err: dict[str, Any]) -> str:
             continue
         else:
             out += ("." if out else "") + str(part)
-    return out or "(file)"
+    return out
+
+
+def _pydantic_problems(e: ValidationError, file: str, prefix: str = "", code: Code = Code.CRITERIA_FIELD,
+                       **extra: str) -> list[Problem]:
+    out = []
+    for err in e.errors(include_url=False):
+        bad = err.get("input")
+        value = "" if isinstance(bad, (dict, list)) or err["type"] == "missing" else repr(bad)
+        out.append(Problem.make(code, file=file, path=_loc(err, prefix), value=value, reason=err["msg"], **extra))
+    return out
+
+
+def check_criteria(c: Criteria, file: str) -> list[Problem]:
+    """Cross-field rules of a scheme, each problem at its own path inside the file."""
+    from jxscore.core.rules import RULES
+
+    probs: list[Problem] = []
+
+    def add(code: Code, path: str, value: object = "", **kw: str) -> None:
+        probs.append(Problem.make(code, file=file, path=path, value=value, **kw))
+
+    def dupes(kind: str, attr: str, items: list) -> None:
+        seen: set[str] = set()
+        for n, it in enumerate(items):
+            v = getattr(it, attr)
+            if v in seen:
+                add(Code.CRITERIA_DUPLICATE, f"{kind}[{n}].{attr}", v)
+            seen.add(v)
+
+    for attr in ("name", "code", "slug"):
+        dupes("entities", attr, c.entities)
+    dupes("categories", "code", c.categories)
+    dupes("indicators", "code", c.indicators)
+    dupes("parameters", "name", c.parameters)
+    dupes("energy", "name", c.energy)
+    mins = [g.min for g in c.grades]
+    if mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
+        add(Code.CRITERIA_INCONSISTENT, "grades", why="@why.grades_order")
+    cats = {k.code: k for k in c.categories}
+    codes = {i.code for i in c.indicators}
+    field_names = {f.name for f in c.fields}
+    param_names = {p.name for p in c.parameters}
+    for n, ind in enumerate(c.indicators):
+        if ind.rule not in RULES:
+            add(Code.CRITERIA_REFERENCE, f"indicators[{n}].rule", ind.rule, what="@ref.rule", known=", ".join(RULES))
+            continue
+        if ind.category not in cats:
+            add(Code.CRITERIA_REFERENCE, f"indicators[{n}].category", ind.category, what="@ref.category")
+        elif cats[ind.category].bonus != RULES[ind.rule].bonus:
+            add(Code.CRITERIA_INCONSISTENT, f"indicators[{n}].rule", ind.rule, why="@why.bonus_rule")
+        if ind.value == "computed" and ind.target:
+            add(Code.CRITERIA_INCONSISTENT, f"indicators[{n}].target", "true", why="@why.computed_target")
+        try:
+            params = RULES[ind.rule].params.model_validate(ind.params)
+        except ValidationError as e:
+            probs.extend(_pydantic_problems(e, file, f"indicators[{n}].params", Code.RULE_PARAMETER, rule=ind.rule))
+            continue
+        refs = RULES[ind.rule].references(params)
+        for key, name in refs.get("fields", {}).items():
+            if name not in field_names:
+                add(Code.CRITERIA_REFERENCE, f"indicators[{n}].params.{key}", name, what="@ref.field")
+        for key, name in refs.get("parameters", {}).items():
+            if name not in param_names:
+                add(Code.CRITERIA_REFERENCE, f"indicators[{n}].params.{key}", name, what="@ref.parameter")
+        for key, name in refs.get("checks", {}).items():
+            if name.split(".")[0] not in codes:
+                add(Code.CRITERIA_REFERENCE, f"indicators[{n}].params.{key}", name, what="@ref.check")
+    for n, k in enumerate(c.categories):
+        members = [i.points for i in c.indicators if i.category == k.code]
+        if not members:
+            add(Code.CRITERIA_INCONSISTENT, f"categories[{n}]", k.code, why="@why.empty_category")
+        elif not k.bonus and abs(sum(members) - k.points) > 1e-9:
+            add(Code.CRITERIA_INCONSISTENT, f"categories[{n}].points", f"{k.points:g}", why="@why.category_points",
+                sum=f"{sum(members):g}")
+    for n, p in enumerate(c.parameters):
+        if p.above is not None and p.above not in param_names:
+            add(Code.CRITERIA_REFERENCE, f"parameters[{n}].above", p.above, what="@ref.parameter")
+    energy_names = {e.name for e in c.energy}
+    for n, e in enumerate(c.energy):
+        if e.above is not None and e.above not in energy_names:
+            add(Code.CRITERIA_REFERENCE, f"energy[{n}].above", e.above, what="@ref.energy")
+    grade_names = {g.name for g in c.grades}
+    for n, cap in enumerate(c.caps):
+        if cap.grade not in grade_names:
+            add(Code.CRITERIA_REFERENCE, f"caps[{n}].grade", cap.grade, what="@ref.grade")
+        for j, code in enumerate(cap.indicators):
+            if code not in codes:
+                add(Code.CRITERIA_REFERENCE, f"caps[{n}].indicators[{j}]", code, what="@ref.indicator")
+    for n, v in enumerate(c.vetoes):
+        if v.when == "check_failed" and (not v.check or v.check.split(".")[0] not in codes):
+            add(Code.CRITERIA_REFERENCE, f"vetoes[{n}].check", v.check or "", what="@ref.check")
+        if v.when == "field_set" and v.field not in field_names:
+            add(Code.CRITERIA_REFERENCE, f"vetoes[{n}].field", v.field or "", what="@ref.field")
+    for n, key in enumerate(c.scheme.tie_break):
+        kind, _, arg = key.partition(":")
+        ok = key in ("grade", "total", "entity_code") or (kind == "category" and arg in cats) or (
+            kind == "metric" and arg.split(".")[0] in codes)
+        if not ok:
+            add(Code.CRITERIA_REFERENCE, f"scheme.tie_break[{n}]", key, what="@ref.tie_break")
+    return probs
 
 
 def load_criteria(path: str | Path | None = None) -> Criteria:
     """Load and check a criteria file; every problem is reported with its path inside the file."""
     p = Path(path) if path is not None else default_criteria_path()
-    name = str(p)
+    name = p.name
     try:
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CriteriaError(name, [("(file)", "criteria file not found")]) from None
+        raise CriteriaError(Problem.make(Code.CRITERIA_FILE, file=str(p), reason="not found")) from None
     except (UnicodeDecodeError, OSError) as e:
-        raise CriteriaError(name, [("(file)", f"cannot read: {e}")]) from None
+        raise CriteriaError(Problem.make(Code.CRITERIA_FILE, file=str(p), reason=type(e).__name__)) from None
     except tomllib.TOMLDecodeError as e:
-        raise CriteriaError(name, [("(file)", f"not valid TOML: {e}")]) from None
+        raise CriteriaError(Problem.make(Code.CRITERIA_SYNTAX, file=name, reason=str(e))) from None
     try:
-        return Criteria.model_validate(raw)
+        crit = Criteria.model_validate(raw)
     except ValidationError as e:
-        problems = []
-        for err in e.errors(include_url=False):
-            msg = err["msg"].removeprefix("Value error, ")
-            bad = err.get("input")
-            if not isinstance(bad, (dict, list)) and err["type"] != "value_error":
-                msg += f" (got {bad!r})"
-            problems.append((_loc(err), msg))
-        raise CriteriaError(name, problems) from None
+        raise CriteriaError(_pydantic_problems(e, name)) from None
+    probs = check_criteria(crit, name)
+    if probs:
+        raise CriteriaError(probs)
+    return crit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -12,10 +13,14 @@ from jxscore.core.criteria import Criteria
 from jxscore.core.inputs import Inputs
 from jxscore.core.rules import RULES, Context, Outcome, fmt
 
-FLAG_NA = "不适用"
-FLAG_EXEMPT = "免予考核"
-FLAG_MISSING = "缺报按0分计"
-FLAG_DEDUCTION = "扣分"
+
+class Flag(StrEnum):
+    """What the ledger marks on a city × indicator row; words are the writers' (catalogue `flag.*`)."""
+
+    NA = "not-applicable"
+    EXEMPT = "exempt"
+    MISSING = "missing-scored-zero"
+    DEDUCTION = "deduction"
 
 
 @dataclass
@@ -25,9 +30,10 @@ class Result:
     basis: Basis
     evaluation: Evaluation
     outcomes: dict[str, Outcome]
-    ledger: pd.DataFrame  # one row per city × indicator
-    scores: pd.DataFrame  # one row per city, rank order
+    ledger: pd.DataFrame  # one row per city × indicator; `flags` holds tuples of Flag
+    scores: pd.DataFrame  # one row per city, rank order; vetoes, caps, exempt, missing hold tuples of codes
     warnings: list
+    notes: dict[str, list[str]] | None = None  # each rule's explanation per city (explain=True)
 
 
 def _context(inputs: Inputs, c: Criteria, explain: bool) -> Context:
@@ -41,20 +47,21 @@ def _context(inputs: Inputs, c: Criteria, explain: bool) -> Context:
         dec=c.scheme.compare_decimals, energy=energy,
         params={p.name: inputs.targets[p.name].to_numpy(dtype=float) for p in c.parameters},
         fields={f.name: inputs.values[f.name].to_numpy(dtype=float) for f in c.fields},
-        field_labels={f.name: f.label for f in c.fields}, explain=explain,
+        field_labels={f.name: f.label for f in c.fields},
     )
 
 
 def _order(c: Criteria) -> list:
     """Indicators whose rule depends on another's check (an exemption) come after it."""
-    first = [i for i in c.indicators if "exempt_when" not in i.params]
-    return first + [i for i in c.indicators if "exempt_when" in i.params]
+    later = {i.code for i in c.indicators if RULES[i.rule].depends_on_checks(i.rule_params)}
+    return [i for i in c.indicators if i.code not in later] + [i for i in c.indicators if i.code in later]
 
 
 def score(inputs: Inputs, criteria: Criteria, *, explain: bool = True) -> Result:
     c = criteria
     n, m = len(c.entities), len(c.indicators)
     ctx = _context(inputs, c, explain)
+    notes: dict[str, list[str]] = {}
     F = np.full((n, m), np.nan)
     A = np.ones((n, m), dtype=bool)
     outcomes: dict[str, Outcome] = {}
@@ -66,8 +73,11 @@ def score(inputs: Inputs, criteria: Criteria, *, explain: bool = True) -> Result
         target = inputs.targets[ind.code].to_numpy(dtype=float) if ind.target else np.full(n, np.nan)
         applies = ~np.isnan(target) if ind.target else np.ones(n, dtype=bool)
         miss = inputs.missing[ind.code].to_numpy(dtype=bool)
+        rt = RULES[ind.rule]
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = RULES[ind.rule](np.nan_to_num(actual, nan=0.0), target, ind, ctx)
+            out = rt.score(np.nan_to_num(actual, nan=0.0), target, ind, ind.rule_params, ctx)
+            if explain:
+                notes[ind.code] = rt.explain(out, ind, ind.rule_params, ctx)
         f = np.round(out.fraction, c.scheme.compare_decimals)
         f = np.where(miss, 0.0, f)
         F[:, j] = np.where(applies, f, np.nan)
@@ -80,9 +90,10 @@ def score(inputs: Inputs, criteria: Criteria, *, explain: bool = True) -> Result
 
     basis = _basis(c, F, A, outcomes, inputs)
     ev = evaluate(basis)
-    ledger = _ledger(c, inputs, basis, ev, outcomes) if explain else pd.DataFrame()
+    ledger = _ledger(c, inputs, basis, outcomes, notes) if explain else pd.DataFrame()
     scores = _scores(c, basis, ev, outcomes, inputs)
-    return Result(c, inputs.year, basis, ev, outcomes, ledger, scores, list(inputs.warnings))
+    return Result(c, inputs.year, basis, ev, outcomes, ledger, scores, list(inputs.warnings),
+                  notes if explain else None)
 
 
 def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> Basis:
@@ -139,35 +150,39 @@ def effective_weights(basis: Basis, weights: np.ndarray | None = None) -> np.nda
     return out
 
 
-def _ledger(c: Criteria, inputs: Inputs, basis: Basis, ev: Evaluation, outcomes: dict[str, Outcome]) -> pd.DataFrame:
+NOTE_NA = "未下达目标，不适用；权重按比例分配给同类其他指标"
+NOTE_MISSING = "应报未报，按0分计"
+
+
+def _ledger(c: Criteria, inputs: Inputs, basis: Basis, outcomes: dict[str, Outcome],
+            notes: dict[str, list[str]]) -> pd.DataFrame:
     W = effective_weights(basis)
     P = np.nan_to_num(basis.fractions) * W
     rows = []
-    miss = inputs.missing
+    miss = inputs.missing.to_numpy(dtype=bool)
+    mcol = {code: j for j, code in enumerate(inputs.missing.columns)}
     for j, ind in enumerate(c.indicators):
         o = outcomes[ind.code]
         for i, e in enumerate(c.entities):
             applies = bool(basis.applicable[i, j])
-            flags = []
-            note = o.notes[i] if o.notes else ""
+            flags: tuple[Flag, ...] = ()
+            note = notes[ind.code][i]
             if not applies:
-                flags.append(FLAG_NA)
-                note = "未下达目标，不适用；权重按比例分配给同类其他指标"
-            elif miss.iloc[i][ind.code]:
-                flags.append(FLAG_MISSING)
-                note = "应报未报，按0分计"
+                flags, note = (Flag.NA,), NOTE_NA
+            elif miss[i, mcol[ind.code]]:
+                flags, note = (Flag.MISSING,), NOTE_MISSING
             else:
                 if o.exempt is not None and o.exempt[i]:
-                    flags.append(FLAG_EXEMPT)
-                if ind.rule in ("review_deduct", "lower_step") and "扣" in note:
-                    flags.append(FLAG_DEDUCTION)
+                    flags += (Flag.EXEMPT,)
+                if o.deducted is not None and o.deducted[i]:
+                    flags += (Flag.DEDUCTION,)
             rows.append({
                 "city": e.name, "city_code": e.code, "category": ind.category, "indicator": ind.code,
                 "name": ind.name, "unit": ind.unit, "rule": ind.rule,
                 "actual": o.shown_actual[i] if applies else np.nan,
                 "target": o.shown_target[i] if applies else np.nan,
                 "fraction": basis.fractions[i, j], "points_nominal": ind.points,
-                "weight": W[i, j], "points": P[i, j], "flags": ";".join(flags), "note": note,
+                "weight": W[i, j], "points": P[i, j], "flags": flags, "note": note,
             })
     df = pd.DataFrame(rows)
     order = {e.name: k for k, e in enumerate(c.entities)}
@@ -184,11 +199,11 @@ def _scores(c: Criteria, basis: Basis, ev: Evaluation, outcomes: dict[str, Outco
     })
     for ci, code in enumerate(basis.categories):
         df[code] = np.round(ev.category_scores[:, ci], 6)
-    df["vetoes"] = [";".join(np.array(basis.veto_codes)[r]) for r in ev.vetoed]
-    df["caps"] = [";".join(np.array(basis.cap_codes)[r]) for r in ev.capped]
-    df["exempt"] = [";".join(code for code, o in outcomes.items() if o.exempt is not None and o.exempt[i])
-                    for i in range(len(df))]
-    df["missing"] = [";".join(inputs.missing.columns[inputs.missing.iloc[i].to_numpy()]) for i in range(len(df))]
+    df["vetoes"] = [tuple(np.array(basis.veto_codes)[r]) for r in ev.vetoed]
+    df["caps"] = [tuple(np.array(basis.cap_codes)[r]) for r in ev.capped]
+    df["exempt"] = [tuple(code for code in c.indicator_codes
+                          if outcomes[code].exempt is not None and outcomes[code].exempt[i]) for i in range(len(df))]
+    df["missing"] = [tuple(inputs.missing.columns[inputs.missing.iloc[i].to_numpy()]) for i in range(len(df))]
     for name, arr in basis.metrics.items():
         df[name] = np.round(arr, 9)
     for code, o in outcomes.items():

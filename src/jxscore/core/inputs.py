@@ -1,8 +1,13 @@
-"""Validate the three tables against the scheme, collecting every problem in one pass."""
+"""Validate the tables against their specs (jxscore.core.tables), collecting every problem in one pass.
+
+One generic routine checks any table from its spec — header, cities, every numeric cell (read by
+jxscore.core.numbers), ranges, keys; then the cross-table rules of RULEBOOK §1 and §4 (required
+years, applicability from the targets, a category with no applicable indicator). Problems are
+located by file, sheet, row, column, cell and city; nothing stops at the first.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,12 +15,9 @@ import numpy as np
 import pandas as pd
 
 from jxscore.core.criteria import Criteria
-from jxscore.core.errors import InputError, Problem, UsageError
-from jxscore.io.readers import RawTable, read_tables
-
-ENERGY_COLUMNS = ["energy_total", "energy_raw", "renewable_power", "gdp"]
-_NA = {"", "na", "n/a", "不适用"}
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+from jxscore.core.numbers import Parsed, city_name, clean_text, parse_number, parse_year
+from jxscore.core.problems import Code, InputError, Problem, UsageError
+from jxscore.core.tables import ColumnSpec, Kind, RawTable, TableSpec, table_specs
 
 
 @dataclass
@@ -32,244 +34,272 @@ class Inputs:
     warnings: list[Problem] = field(default_factory=list)
 
 
-class _Checker:
-    """Holds the problem list and the helpers that add to it, vectorised per column."""
+def column_letter(j: int) -> str:
+    """0 → A, 25 → Z, 26 → AA (spreadsheet column names)."""
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+@dataclass
+class Checked:
+    """A table after the generic checks: per row its city (None if unknown) and per column its numbers."""
+
+    raw: RawTable
+    spec: TableSpec
+    col_index: dict[str, int]  # spec column -> position in the header
+    city: list[str | None]
+    values: dict[str, np.ndarray]  # NaN where empty or refused
+    empty: dict[str, np.ndarray]
+    usable: np.ndarray  # bool per row: city known and key not repeated
+
+    def has(self, name: str) -> bool:
+        return name in self.col_index
+
+
+class Checker:
+    """The problem lists and the location of every cell."""
 
     def __init__(self, criteria: Criteria):
         self.c = criteria
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
+        self.names = {e.name: e.name for e in criteria.entities} | {e.code: e.name for e in criteria.entities}
 
-    def add(self, t: RawTable, mask: np.ndarray, col: str, text: pd.Series, expected: str) -> None:
-        for i in np.flatnonzero(mask):
-            self.problems.append(Problem(t.label, t.rows[i], col, str(text.iloc[i]), expected))
+    def at(self, t: RawTable, i: int | None, column: str = "", j: int | None = None, city: str | None = "") -> dict:
+        """Location of row index i (None: the header) and column position j of table t."""
+        row = 1 if i is None else t.rows[i]
+        cell = f"{column_letter(j)}{row}" if (t.is_sheet and j is not None) else ""
+        return {"file": t.file, "sheet": t.sheet or t.name, "row": row, "column": column, "cell": cell,
+                "city": city or ""}
 
-    def columns(self, t: RawTable, required: list[str], optional: list[str] = ()) -> bool:
-        ok = True
-        seen: set[str] = set()
-        for h in t.header:
-            if h in seen:
-                self.problems.append(Problem(t.label, 1, h, h, "each column once"))
-                ok = False
-            seen.add(h)
-            if h not in required and h not in optional:
-                self.problems.append(Problem(t.label, 1, h or "(blank)", h,
-                                             "a known column: " + ", ".join(required + list(optional))))
-                ok = False
-        for r in required:
-            if r not in seen:
-                self.problems.append(Problem(t.label, 1, r, "(missing)", f"a column named {r!r}"))
-                ok = False
-        return ok
+    def add(self, code: Code, **kw) -> None:
+        p = Problem.make(code, **kw)
+        (self.warnings if p.severity == "warning" else self.problems).append(p)
 
-    def text(self, t: RawTable, col: str) -> pd.Series:
-        return t.frame[t.header.index(col)].astype(str)
+    # ------------------------------------------------------------------ the generic checks
+    def check(self, t: RawTable, spec: TableSpec, *, relax: bool = False) -> Checked:
+        """Generic checks of one table. `relax`: an empty required cell is left to the caller (--allow-missing)."""
+        col_index: dict[str, int] = {}
+        canon = {c.name.casefold(): c.name for c in spec.columns}
+        for j, h in enumerate(t.header):
+            name = canon.get(clean_text(h).casefold())
+            if name is None:
+                self.add(Code.UNKNOWN_COLUMN, **self.at(t, None, h or f"({column_letter(j)})", j), value=h,
+                         known=", ".join(spec.names))
+            elif name in col_index:
+                self.add(Code.DUPLICATE_COLUMN, **self.at(t, None, name, j), value=h)
+            else:
+                col_index[name] = j
+        for col in spec.columns:
+            if col.header_required and col.name not in col_index:
+                self.add(Code.MISSING_COLUMN, file=t.file, sheet=t.sheet or t.name, row=1, column=col.name,
+                         label=col.what())
+        n = len(t.cells)
+        city: list[str | None] = [None] * n
+        if "city" in col_index:
+            j = col_index["city"]
+            for i, r in enumerate(t.cells):
+                city[i] = city_name(r[j], self.names)
+                if city[i] is None:
+                    self.add(Code.UNKNOWN_CITY, **self.at(t, i, "city", j, r[j]), value=r[j],
+                             known=" ".join(self.c.entity_names))
+        values: dict[str, np.ndarray] = {}
+        empty: dict[str, np.ndarray] = {}
+        for col in spec.columns:
+            if col.kind == Kind.CITY or col.name not in col_index:
+                continue
+            values[col.name], empty[col.name] = self._column(t, col, col_index[col.name], city, relax)
+        for col in spec.columns:  # a value that must exceed another column of its row
+            if col.above and col.name in values and col.above in values:
+                other = spec.column(col.above)
+                with np.errstate(invalid="ignore"):
+                    bad = values[col.name] <= values[col.above]
+                for i in np.flatnonzero(bad):
+                    self.add(Code.NOT_ABOVE, **self.at(t, i, col.name, col_index[col.name], city[i]),
+                             value=_show(values[col.name][i]), label=col.what(), other_label=other.what(),
+                             other=_show(values[col.above][i]))
+        usable = np.array([c is not None for c in city], dtype=bool)
+        if all(k in col_index for k in spec.key):
+            first: dict[tuple, int] = {}
+            for i in range(n):
+                key = tuple(city[i] if k == "city" else values[k][i] for k in spec.key)
+                if any(k is None or (isinstance(k, float) and np.isnan(k)) for k in key):
+                    continue
+                if key in first:
+                    usable[i] = False
+                    self.add(Code.DUPLICATE_KEY, **self.at(t, i, spec.key[-1], col_index[spec.key[-1]], city[i]),
+                             value=" ".join(_show(k) for k in key), key="+".join(spec.key), first=t.rows[first[key]])
+                else:
+                    first[key] = i
+        return Checked(t, spec, col_index, city, values, empty, usable)
 
-    def numbers(self, t: RawTable, col: str) -> tuple[np.ndarray, np.ndarray]:
-        """Parse a column: returns (values with NaN for empty/NA, empty-mask). Bad cells are problems."""
-        s = self.text(t, col)
-        empty = s.str.lower().isin(_NA).to_numpy()
-        ok_shape = s.str.match(_NUMBER).to_numpy()
-        formula = s.str.match(r"^[=@]").to_numpy() | (s.str.match(r"^[+-]").to_numpy() & ~ok_shape)
-        vals = pd.to_numeric(s.where(ok_shape & ~empty), errors="coerce").to_numpy(dtype=float, copy=True)
-        bad_num = ~empty & ~formula & (~ok_shape | ~np.isfinite(np.nan_to_num(vals, nan=0.0)))
-        self.add(t, formula & ~empty, col, s, "a plain number, not a formula")
-        self.add(t, bad_num, col, s, "a number")
-        vals[~np.isfinite(vals)] = np.nan
+    def _column(self, t: RawTable, col: ColumnSpec, j: int, city: list[str | None],
+                relax: bool) -> tuple[np.ndarray, np.ndarray]:
+        n = len(t.cells)
+        vals = np.full(n, np.nan)
+        empty = np.zeros(n, dtype=bool)
+        for i, r in enumerate(t.cells):
+            raw = r[j]
+            where = self.at(t, i, col.name, j, city[i])
+            special = t.special.get((i, j))
+            if special == "date":
+                self.add(Code.DATE_CELL, **where, value=raw, what=col.what())
+                continue
+            if special == "error":
+                self.add(Code.FORMULA, **where, value=raw)
+                continue
+            p: Parsed = parse_year(raw) if col.kind == Kind.YEAR else parse_number(raw, percent=col.percent)
+            if special == "bool":
+                p = Parsed(refused=Code.NOT_A_NUMBER)
+            if p.refused:
+                self.add(p.refused, **where, value=raw, what=col.what(), unit=col.unit or "—")
+                continue
+            if p.empty:
+                empty[i] = True
+                if (col.need == "always" and not relax) or col.kind == Kind.YEAR:
+                    self.add(Code.MISSING_VALUE, **where, why=f"@{col.why}", label=col.what())
+                continue
+            v = p.value
+            if col.bounds.violated(v):
+                self.add(Code.OUT_OF_RANGE, **where, value=raw, label=col.what(), **col.bounds.message_args())
+            elif col.kind == Kind.COUNT and (v != round(v) or v < 0):
+                self.add(Code.NOT_WHOLE, **where, value=raw, label=col.what())
+            elif col.kind == Kind.FLAG and v not in (0.0, 1.0):
+                self.add(Code.NOT_A_FLAG, **where, value=raw, label=col.what())
+            else:
+                vals[i] = v
         return vals, empty
 
-    def entity_rows(self, t: RawTable) -> pd.Series:
-        """City of each row; unknown names are problems (returned as None)."""
-        s = self.text(t, "city")
-        known = s.isin(self.c.entity_names).to_numpy()
-        self.add(t, ~known, "city", s, "one of " + " ".join(self.c.entity_names))
-        return s.where(known, None)
-
-    def need_all_entities(self, t: RawTable, present: set[str], what: str) -> None:
+    def every_city(self, t: RawTable, present: set[str]) -> None:
         for e in self.c.entity_names:
             if e not in present:
-                self.problems.append(Problem(t.label, None, "city", "(missing)", f"a row for {e}{what}"))
+                self.add(Code.MISSING_ROW, file=t.file, sheet=t.sheet or t.name, column="city", city=e,
+                         what="@what.city")
 
 
-def load_inputs(data: str | Path, year: int, criteria: Criteria, *, allow_missing: bool = False) -> Inputs:
-    """Read and check everything; raise InputError listing every problem, or return clean Inputs."""
-    if year not in criteria.valid_years():
-        yrs = criteria.valid_years()
-        raise UsageError(f"--year {year}: the scheme covers {yrs.start}–{yrs.stop - 1}")
-    data = Path(data)
-    ck = _Checker(criteria)
-    tables = read_tables(data, ck.problems)
+def _show(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:g}" if np.isfinite(v) else ""
+    return str(v)
+
+
+def check_year(year: int, criteria: Criteria) -> None:
+    yrs = criteria.valid_years()
+    if year not in yrs:
+        raise UsageError(Problem.make(Code.YEAR_OUT_OF_SCHEME, value=year, first=yrs.start, last=yrs.stop - 1))
+
+
+def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, *, allow_missing: bool = False,
+                    source: Path = Path("."), problems: list[Problem] | None = None) -> Inputs:
+    """Check tables already read (from files, a workbook or a web form) and build the Inputs."""
     c = criteria
+    check_year(year, c)
+    ck = Checker(c)
+    ck.problems.extend(p for p in (problems or []) if p.severity == "error")
+    ck.warnings.extend(p for p in (problems or []) if p.severity == "warning")
+    specs = table_specs(c)
     ents = c.entity_names
     base, prev = c.scheme.base_year, year - 1
 
     # ------------------------------------------------------------ energy
-    energy = pd.DataFrame(columns=ENERGY_COLUMNS, index=pd.MultiIndex.from_arrays([[], []], names=["city", "year"]))
-    t = tables.get("energy")
-    if t is not None and ck.columns(t, ["city", "year", *ENERGY_COLUMNS]):
-        city = ck.entity_rows(t)
-        yr, _ = ck.numbers(t, "year")
-        ys = ck.text(t, "year")
-        bad_year = ~np.isnan(yr) & ((yr != np.round(yr)) | (yr < 1900) | (yr > 2100))
-        ck.add(t, bad_year | np.isnan(yr) & (ys == "").to_numpy(), "year", ys, "a year such as 2024")
-        cols = {}
-        for col in ENERGY_COLUMNS:
-            v, empty = ck.numbers(t, col)
-            ck.add(t, empty, col, ck.text(t, col), "a value (energy rows are always required)")
-            cols[col] = v
-        tot, raw, ren, gdp = (cols[k] for k in ENERGY_COLUMNS)
-        with np.errstate(invalid="ignore"):
-            ck.add(t, gdp <= 0, "gdp", ck.text(t, "gdp"), "gdp > 0")
-            ck.add(t, raw < 0, "energy_raw", ck.text(t, "energy_raw"), "energy_raw ≥ 0")
-            ck.add(t, ren < 0, "renewable_power", ck.text(t, "renewable_power"), "renewable_power ≥ 0")
-            ck.add(t, tot <= raw, "energy_total", ck.text(t, "energy_total"),
-                   "energy_total > energy_raw (原料用能 is part of the total)")
-        keys = pd.DataFrame({"city": city, "year": yr})
-        dup = keys.duplicated(keep="first").to_numpy() & city.notna().to_numpy() & ~np.isnan(yr)
-        ck.add(t, dup, "city", ck.text(t, "city") + " " + ys, "each (city, year) once")
-        have = set(zip(city.dropna(), yr[city.notna().to_numpy()]))
-        for e in ents:
-            for y, why in ((base, "base year"), (prev, "previous year"), (year, "assessment year")):
-                if (e, float(y)) not in have:
-                    ck.problems.append(Problem(t.label, None, "year", "(missing)", f"a row for {e} {y} ({why})"))
-        future = ~np.isnan(yr) & (yr > year)
-        for i in np.flatnonzero(future):
-            ck.warnings.append(Problem(t.label, t.rows[i], "year", ys.iloc[i], f"a year ≤ {year}; row ignored"))
-        keep = city.notna().to_numpy() & ~np.isnan(yr) & ~dup & ~future
-        energy = pd.DataFrame({k: cols[k][keep] for k in ENERGY_COLUMNS},
-                              index=pd.MultiIndex.from_arrays([city[keep].to_numpy(), yr[keep].astype(int)],
-                                                              names=["city", "year"])).sort_index()
+    energy_cols = [e.name for e in c.energy]
+    energy = pd.DataFrame(columns=energy_cols, index=pd.MultiIndex.from_arrays([[], []], names=["city", "year"]))
+    if (t := tables.get("energy")) is not None:
+        ch = ck.check(t, specs["energy"])
+        if ch.has("year") and ch.has("city"):
+            yr = ch.values["year"]
+            have = {(ch.city[i], int(yr[i])) for i in range(len(yr)) if ch.usable[i] and np.isfinite(yr[i])}
+            roles = {base: "@role.base", prev: "@role.prev", year: "@role.year"}
+            for e in ents:
+                for y in (base, prev, year):
+                    if (e, y) not in have:
+                        ck.add(Code.MISSING_ROW, file=t.file, sheet=t.sheet or t.name, column="year", city=e,
+                               what="@what.city_year", year=y, role=roles[y])
+            future = np.isfinite(yr) & (yr > year)
+            for i in np.flatnonzero(future & ch.usable):
+                ck.add(Code.ROW_IGNORED_FUTURE, **ck.at(t, i, "year", ch.col_index["year"], ch.city[i]),
+                       value=_show(yr[i]), year=year)
+            keep = ch.usable & np.isfinite(yr) & ~future
+            if all(ch.has(k) for k in energy_cols):
+                energy = pd.DataFrame(
+                    {k: ch.values[k][keep] for k in energy_cols},
+                    index=pd.MultiIndex.from_arrays([np.array(ch.city, dtype=object)[keep], yr[keep].astype(int)],
+                                                    names=["city", "year"])).sort_index()
 
     # ------------------------------------------------------------ targets
     target_codes = [i.code for i in c.indicators if i.target]
-    req_params = [p.name for p in c.parameters if p.required]
-    opt_params = [p.name for p in c.parameters if not p.required]
     targets = pd.DataFrame(np.nan, index=ents, columns=[p.name for p in c.parameters] + target_codes)
     target_rows: dict[str, int] = {}
-    t = tables.get("targets")
-    if t is not None and ck.columns(t, ["city", *req_params, *target_codes], opt_params):
-        city = ck.entity_rows(t)
-        first = _first_rows(ck, t, city)
-        target_rows = {city.iloc[i]: t.rows[i] for i in first}
+    if (t := tables.get("targets")) is not None:
+        ch = ck.check(t, specs["targets"])
+        rows = {ch.city[i]: i for i in np.flatnonzero(ch.usable)}
+        target_rows = {e: t.rows[i] for e, i in rows.items()}
+        ck.every_city(t, set(rows))
+        idx = list(rows.values())
+        names = list(rows)
         for p in c.parameters:
-            if p.name not in t.header:
-                targets[p.name] = p.default
-                continue
-            v, empty = ck.numbers(t, p.name)
-            if p.required:
-                ck.add(t, empty, p.name, ck.text(t, p.name), f"{p.name} ({p.label}) is required")
+            if p.name in ch.values:
+                v = ch.values[p.name]
+                if not p.required:
+                    v = np.where(ch.empty[p.name], np.nan if p.default is None else p.default, v)
+                targets.loc[names, p.name] = v[idx]
             else:
-                v = np.where(empty, p.default if p.default is not None else np.nan, v)
-            targets.loc[city.iloc[first].to_list(), p.name] = v[first]
+                targets[p.name] = p.default
         for code in target_codes:
-            v, empty = ck.numbers(t, code)
-            with np.errstate(invalid="ignore"):
-                ck.add(t, v <= 0, code, ck.text(t, code), "a target > 0, or empty/NA when not applicable")
-            v = np.where(v > 0, v, np.nan)
-            targets.loc[city.iloc[first].to_list(), code] = v[first]
-        _check_parameters(ck, t, targets, target_rows)
-        ck.need_all_entities(t, set(target_rows), "")
-        # a category with no applicable indicator cannot be scored
-        for cat in c.scored_categories:
+            if code in ch.values:
+                targets.loc[names, code] = ch.values[code][idx]
+        for cat in c.scored_categories:  # a category with no applicable indicator cannot be scored
             inds = [i for i in c.indicators if i.category == cat.code]
-            if any(not i.target for i in inds):
+            if any(not i.target for i in inds) or not all(ch.has(i.code) for i in inds):
                 continue
-            none = targets[[i.code for i in inds]].isna().all(axis=1)
-            for e in none[none].index:
-                if e in target_rows:
-                    ck.problems.append(Problem(t.label, target_rows[e], f"{inds[0].code}…{inds[-1].code}", "",
-                                               f"at least one applicable indicator in category {cat.code}"))
+            for e, i in rows.items():
+                if all(ch.empty[ind.code][i] for ind in inds):
+                    ck.add(Code.NO_APPLICABLE, **ck.at(t, i, f"{inds[0].code}…{inds[-1].code}", None, e),
+                           category=cat.code)
 
     # ------------------------------------------------------------ indicators
     value_codes = [i.code for i in c.indicators if i.value != "computed"]
     field_names = [f.name for f in c.fields]
     values = pd.DataFrame(np.nan, index=ents, columns=value_codes + field_names)
     missing = pd.DataFrame(False, index=ents, columns=c.indicator_codes)
-    t = tables.get("indicators")
-    if t is not None and ck.columns(t, ["city", *value_codes, *field_names]):
-        city = ck.entity_rows(t)
-        first = _first_rows(ck, t, city)
-        names = city.iloc[first].to_list()
-        ck.need_all_entities(t, set(names), "")
-        have_targets = bool(target_rows)
-        for ind in (i for i in c.indicators if i.value != "computed"):
-            v, empty = ck.numbers(t, ind.code)
-            s = ck.text(t, ind.code)
-            _check_range(ck, t, ind.code, v, s, ind.value, ind.points)
-            if ind.target:
-                applies = targets.loc[city.fillna(ents[0]), ind.code].notna().to_numpy() & city.notna().to_numpy()
-                if not have_targets:
-                    applies[:] = False  # targets unreadable: applicability unknown, already reported
-            else:
-                applies = np.ones(len(v), dtype=bool)
-            gap = applies & empty
-            if allow_missing:
-                for i in np.flatnonzero(gap[first]):
-                    missing.loc[names[i], ind.code] = True
-                    ck.warnings.append(Problem(t.label, t.rows[first[i]], ind.code, "",
-                                               "a value; scored as 0 (--allow-missing)"))
-            else:
-                ck.add(t, gap, ind.code, s, "a value (the indicator applies to this city)")
-            if have_targets:
-                ignored = ~applies & ~empty & city.notna().to_numpy()
-                for i in np.flatnonzero(ignored):
-                    ck.warnings.append(Problem(t.label, t.rows[i], ind.code, s.iloc[i],
-                                               "no value: not applicable (no target); ignored"))
-                v = np.where(applies, v, np.nan)
-            values.loc[names, ind.code] = v[first]
+    if (t := tables.get("indicators")) is not None:
+        ch = ck.check(t, specs["indicators"], relax=allow_missing)
+        rows = {ch.city[i]: i for i in np.flatnonzero(ch.usable)}
+        ck.every_city(t, set(rows))
+        known_targets = bool(target_rows)
+        for ind in c.indicators:
+            if ind.value == "computed" or ind.code not in ch.values:
+                continue
+            v, empty = ch.values[ind.code], ch.empty[ind.code]
+            j = ch.col_index[ind.code]
+            for e, i in rows.items():
+                applies = (not ind.target) or (known_targets and not np.isnan(targets.loc[e, ind.code]))
+                if ind.target and not known_targets:
+                    continue  # targets unreadable: applicability unknown (the targets problems say why)
+                where = ck.at(t, i, ind.code, j, e)
+                if applies and empty[i] and (ind.target or allow_missing):
+                    if allow_missing:
+                        missing.loc[e, ind.code] = True
+                        ck.add(Code.MISSING_SCORED_ZERO, **where)
+                    else:
+                        ck.add(Code.MISSING_VALUE, **where, why="@why.applicable", label=ind.name)
+                elif not applies and not empty[i]:
+                    ck.add(Code.VALUE_IGNORED_NA, **where, value=t.cells[i][j])
+                if applies:
+                    values.loc[e, ind.code] = v[i]
         for f in c.fields:
-            v, empty = ck.numbers(t, f.name)
-            s = ck.text(t, f.name)
-            _check_range(ck, t, f.name, v, s, f.kind, 1.0)
-            if allow_missing:
-                for i in np.flatnonzero(empty[first]):
-                    ck.warnings.append(Problem(t.label, t.rows[first[i]], f.name, "", "a value; taken as 0"))
-                v = np.where(empty, 0.0, v)
-            else:
-                ck.add(t, empty, f.name, s, "a value (0 when none)")
-            values.loc[names, f.name] = v[first]
-
+            if f.name not in ch.values:
+                continue
+            v, empty = ch.values[f.name], ch.empty[f.name]
+            for e, i in rows.items():
+                if empty[i]:  # only reachable with --allow-missing: an empty count is taken as 0, and said so
+                    ck.add(Code.MISSING_TAKEN_ZERO, **ck.at(t, i, f.name, ch.col_index[f.name], e))
+                values.loc[e, f.name] = 0.0 if empty[i] else v[i]
     if ck.problems:
-        order = {n: i for i, n in enumerate(("energy", "indicators", "targets"))}
-        ck.problems.sort(key=lambda p: (order.get(p.file.split(".")[0].split("[")[-1].rstrip("]"), 9), p.file,
-                                        p.row or 0))
         raise InputError(ck.problems)
-    files = sorted({t.path for t in tables.values()})
-    return Inputs(year, data, files, values, targets, energy, missing, ck.warnings)
-
-
-def _first_rows(ck: _Checker, t: RawTable, city: pd.Series) -> np.ndarray:
-    """Index of each known city's first row; repeated cities are problems."""
-    dup = city.duplicated(keep="first").to_numpy() & city.notna().to_numpy()
-    ck.add(t, dup, "city", ck.text(t, "city"), "each city once")
-    return np.flatnonzero(city.notna().to_numpy() & ~dup)
-
-
-def _check_range(ck: _Checker, t: RawTable, col: str, v: np.ndarray, s: pd.Series, kind: str, points: float) -> None:
-    with np.errstate(invalid="ignore"):
-        if kind == "amount":
-            ck.add(t, v < 0, col, s, "an amount ≥ 0")
-        elif kind == "share":
-            ck.add(t, (v < 0) | (v > 100), col, s, "a share in % between 0 and 100")
-        elif kind == "cumulative":
-            ck.add(t, v > 100, col, s, "a cumulative reduction in % of at most 100")
-        elif kind == "review":
-            ck.add(t, (v < 0) | (v > points), col, s, f"reviewers' points between 0 and {points:g}")
-        elif kind == "count":
-            ck.add(t, (v < 0) | (v != np.round(v)), col, s, "a whole number ≥ 0")
-        elif kind == "flag":
-            ck.add(t, (v != 0) & (v != 1), col, s, "0 or 1")
-
-
-def _check_parameters(ck: _Checker, t: RawTable, targets: pd.DataFrame, rows: dict[str, int]) -> None:
-    """The scheme's intensity parameters must make sense together (0 < T5 < T5_inc < 100)."""
-    cols = set(targets.columns)
-    for e, row in rows.items():
-        r = targets.loc[e]
-        if {"T5", "T5_inc"} <= cols and not (np.isnan(r["T5"]) or np.isnan(r["T5_inc"])):
-            if not 0 < r["T5"] < 100:
-                ck.problems.append(Problem(t.label, row, "T5", f"{r['T5']:g}", "0 < T5 < 100"))
-            if not r["T5"] < r["T5_inc"] < 100:
-                ck.problems.append(Problem(t.label, row, "T5_inc", f"{r['T5_inc']:g}", "T5 < T5_inc < 100"))
-        if "gdp_growth" in cols and not np.isnan(r["gdp_growth"]) and r["gdp_growth"] <= -100:
-            ck.problems.append(Problem(t.label, row, "gdp_growth", f"{r['gdp_growth']:g}", "a growth rate > -100 (%)"))
+    files = sorted({t.path for t in tables.values() if t.path is not None})
+    return Inputs(year, source, files, values, targets, energy, missing, sorted(set(ck.warnings), key=Problem.sort_key))

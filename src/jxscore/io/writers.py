@@ -33,11 +33,24 @@ def safe_text(v: object) -> object:
     return v
 
 
+def cell_text(v: object) -> object:
+    """Typed values as a file shows them: a tuple of codes or flags as `a;b`, a flag by its Chinese label."""
+    from enum import Enum
+
+    if isinstance(v, tuple):
+        return ";".join(str(cell_text(x)) for x in v)
+    if isinstance(v, Enum):
+        from jxscore.i18n import text
+
+        return text(f"flag.{v.value}", "zh")
+    return v
+
+
 def _safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(safe_text)
+            out[col] = out[col].map(lambda v: safe_text(cell_text(v)))
     return out
 
 
@@ -109,7 +122,7 @@ def write_xlsx(result: Result, path: Path) -> None:
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for row in df.itertuples(index=False):
             ws.append([None if (isinstance(v, float) and np.isnan(v)) else
-                       (v.item() if isinstance(v, np.generic) else v) for v in row])
+                       (v.item() if isinstance(v, np.generic) else cell_text(v)) for v in row])
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, str):

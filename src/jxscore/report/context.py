@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jxscore.core.engine import FLAG_NA, Result
+from jxscore.core.engine import Flag, Result
+from jxscore.io.writers import cell_text
 from jxscore.core.inputs import Inputs
 
 
@@ -64,8 +65,8 @@ _EXPLAINED_RULES = {"intensity_matrix", "total_cap_tiers", "review_deduct", "low
 def _indicator_row(r: pd.Series) -> dict:
     """One ledger row as printed. The note is kept where it adds something (a flag, a rule with its
     own arithmetic, points lost); "达到目标" beside full points is noise on a printed card."""
-    flags = [f for f in str(r["flags"]).split(";") if f]
-    na = FLAG_NA in flags
+    na = Flag.NA in r["flags"]
+    flags = [cell_text(f) for f in r["flags"]]
     frac = _f(r["fraction"])
     explain = bool(flags) or r["rule"] in _EXPLAINED_RULES or (frac is not None and frac < 1)
     return {
@@ -78,7 +79,7 @@ def _indicator_row(r: pd.Series) -> dict:
 
 def _ranking(result: Result) -> list[dict]:
     return [{"rank": int(r["rank"]), "city": r["city"], "total": num(r["total"]), "total_v": float(r["total"]),
-             "grade": r["grade"], "vetoes": r["vetoes"], "caps": r["caps"],
+             "grade": r["grade"], "vetoes": cell_text(r["vetoes"]), "caps": cell_text(r["caps"]),
              "cats": [num(r[k.code]) for k in result.criteria.categories]}
             for _, r in result.scores.iterrows()]
 
@@ -116,13 +117,13 @@ def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict
         rows = [_indicator_row(r) for _, r in led[led["category"] == cat["code"]].iterrows()]
         cats.append({**cat, "score": v, "score_s": num(v), "avg_s": num(cat["avg"]), "best_s": num(cat["best"]),
                      "indicators": rows})
-    vetoes = [{"code": v.code, "reason": v.reason} for v in c.vetoes if v.code in str(row["vetoes"]).split(";")]
+    vetoes = [{"code": v.code, "reason": v.reason} for v in c.vetoes if v.code in row["vetoes"]]
     caps = [{"code": k.code, "grade": k.grade, "reason": k.reason} for k in c.caps
-            if k.code in str(row["caps"]).split(";")]
+            if k.code in row["caps"]]
     lost = []
     for _, r in led.iterrows():
         cat = c.category(r["category"])
-        if cat.bonus or FLAG_NA in str(r["flags"]):
+        if cat.bonus or Flag.NA in r["flags"]:
             continue
         gap = float(r["weight"]) - float(r["points"])
         if round(gap, 2) > 0:
@@ -146,7 +147,7 @@ def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict
         "intensity": intensity_path(result, inputs, city),
         "lost": lost, "lost_total": num(total_lost),
         "ranking": [{**r, "me": r["city"] == city} for r in _ranking(result)],
-        "missing": [x for x in str(row["missing"]).split(";") if x],
+        "missing": list(row["missing"]),
     }
 
 
@@ -167,10 +168,10 @@ def summary(result: Result, manifest: dict) -> dict:
 
     def listed(col: str) -> list[dict]:
         return [{"city": r["city"], "code": code, "reason": reasons.get(code, ""), "grade": cap_grade.get(code, "")}
-                for _, r in s.iterrows() for code in str(r[col]).split(";") if code]
+                for _, r in s.iterrows() for code in r[col]]
 
-    flagged = led[led["flags"].str.contains("免予考核|缺报按0分计", regex=True, na=False)]
-    exemptions = [{"city": r["city"], "code": r["indicator"], "name": r["name"], "flags": r["flags"],
+    flagged = led[led["flags"].map(lambda fl: Flag.EXEMPT in fl or Flag.MISSING in fl)]
+    exemptions = [{"city": r["city"], "code": r["indicator"], "name": r["name"], "flags": cell_text(r["flags"]),
                    "note": r["note"] or ""} for _, r in flagged.iterrows()]
     return {
         "kind": "summary", "meta": meta(result, manifest),

@@ -7,7 +7,7 @@ import functools
 import shutil
 import subprocess
 
-from jxscore.core.errors import JxError
+from jxscore.core.problems import Code, JxError, Problem
 
 FAMILY = "Noto Sans CJK SC"
 SERIF_FAMILY = "Noto Serif CJK SC"
@@ -18,9 +18,7 @@ class FontMissingError(JxError):
     """The CJK font the scorecards need is not installed."""
 
     def __init__(self, detail: str):
-        super().__init__(
-            f"CJK font {FAMILY!r} not found ({detail}); install fonts-noto-cjk "
-            "(bash scripts/setup-system.sh) — scorecards are not rendered with substitute glyphs.")
+        super().__init__(Problem.make(Code.FONT_MISSING, family=FAMILY, reason=detail))
 
 
 def _match(pattern: str, fmt: str) -> str:
