@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.jxscore-installed
 YEAR   ?= 2024
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench setup clean messages docs
 
 $(STAMP): pyproject.toml constraints.txt scripts/setup-system.sh
 	bash scripts/setup-system.sh
@@ -20,6 +20,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the message catalogue: .po files are the source, .mo files are compiled from them (and committed)
+messages: $(STAMP)
+	for l in zh_CN en; do $(BIN)/pybabel compile -D jxscore -d src/jxscore/locale -l $$l; done
+
+# docs/formats.md from the table specs
+docs: $(STAMP)
+	$(BIN)/python -c "from jxscore.core.criteria import load_criteria; from jxscore.io.docs import formats_markdown; \
+	open('docs/formats.md', 'w', encoding='utf-8').write(formats_markdown(load_criteria()))"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -17,7 +17,7 @@ from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, 
 SETS = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="CODE=POINTS", help="CODE=POINTS for an indicator (A1=25) or a category (B=20); repeatable; overrides --scenario.")]
 SCENARIO = Annotated[Optional[Path], typer.Option(
-    "--scenario", help="Scenario file (.toml/.yaml): \\[points] A1 = 25, B = 20; vetoes_off, caps_off, rescale.")]
+    "--scenario", help="Scenario file (.toml/.yaml): [points] A1 = 25, B = 20; vetoes_off, caps_off, rescale.")]
 NO_RESCALE = Annotated[bool, typer.Option("--no-rescale", help="Keep points as set (A+B+C not rescaled to 100).")]
 PDF = Annotated[bool, typer.Option("--pdf", help="Also write a PDF page (WeasyPrint, CJK font).")]
 
