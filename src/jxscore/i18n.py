@@ -77,7 +77,8 @@ def problem_rows(problems: Iterable[Problem], lang: str | None = None) -> tuple[
 
 
 def problems_json(problems: Iterable[Problem], lang: str | None = None) -> str:
-    return json.dumps([problem_record(p, lang) for p in problems], ensure_ascii=False, indent=2) + "\n"
+    recs = [problem_record(p, lang) | {"row": p.row} for p in problems]
+    return json.dumps(recs, ensure_ascii=False, indent=2) + "\n"
 
 
 def problems_csv(problems: Iterable[Problem], lang: str | None = None) -> str:
