@@ -13,6 +13,7 @@ import numpy as np
 
 from jxscore.core.aggregate import Basis
 from jxscore.core.problems import Code, Problem, ScenarioError
+from jxscore.core.weights import rescale_to_nominal, weighted_mask
 
 _FILE_KEYS = {"points", "vetoes_off", "caps_off", "rescale", "name", "description"}
 
@@ -180,12 +181,8 @@ def scenario_weights(basis: Basis, sc: Scenario) -> np.ndarray:
     for code, pts in sc.points.items():
         if code in basis.codes:
             w[basis.codes.index(code)] = pts
-    weighted = ~basis.bonus[basis.category_of]
-    total = w[weighted].sum()
-    if total <= 0:
+    if w[weighted_mask(basis)].sum() <= 0:
         raise ScenarioError(_problem(Code.SCENARIO_VALUE, sc.source, "points", "0", expected="@expected.nonzero"))
-    if sc.rescale:
-        target = nominal[weighted].sum()
-        if total != target:  # leave an unchanged scheme bit-for-bit unchanged
-            w[weighted] = w[weighted] * (target / total)
+    if sc.rescale:  # an unchanged scheme stays bit-for-bit unchanged (its factor is exactly 1)
+        rescale_to_nominal(basis, w)
     return w

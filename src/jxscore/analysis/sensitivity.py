@@ -17,9 +17,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from jxscore.core.aggregate import Basis, evaluate
+from jxscore.core.aggregate import BLOCK, Basis
+from jxscore.core.aggregate import ranks_and_grades as aggregate_ranks_and_grades
 from jxscore.core.engine import Result
 from jxscore.core.problems import Code, Problem, UsageError
+from jxscore.core.weights import rescale_to_nominal, weighted_mask
 
 Method = Literal["uniform", "dirichlet"]
 

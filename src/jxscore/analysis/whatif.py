@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from jxscore.core.aggregate import Basis, Evaluation, evaluate
-from jxscore.core.engine import Result, effective_weights
+from jxscore.core.engine import Result
+from jxscore.core.weights import effective_weights, weighted_mask
 from jxscore.analysis.scenario import Scenario, scenario_weights
 
 SHOWN = 0.005  # points below this are noise in a two-decimal total
@@ -46,11 +47,10 @@ def compute_whatif(result: Result, scenario: Scenario) -> WhatIf:
     base = result.evaluation
     ev = evaluate(basis, w, vetoes_off=scenario.vetoes_off, caps_off=scenario.caps_off)
     f = np.nan_to_num(basis.fractions, nan=0.0)
-    dE = effective_weights(basis, w) - effective_weights(basis)
+    dE = effective_weights(basis, w) - effective_weights(basis)  # bonus rows: 0 (bonus is never re-weighted)
     contrib = dE * f
     short = dE * (f - 1.0) * basis.applicable
-    weighted = ~basis.bonus[basis.category_of]
-    max_change = (dE * weighted).sum(axis=1)
+    max_change = (dE * weighted_mask(basis)).sum(axis=1)
     table = _table(result, base, ev, short, max_change)
     reasons = _reasons(result, table, contrib, short, dE)
     return WhatIf(scenario, result.year, w, base, ev, table, _weights_table(result, scenario, w), reasons,

@@ -1,0 +1,219 @@
+"""Effective weights — RULEBOOK §4 (N/A renormalisation) and §5 (the bonus cap), defined once.
+
+Every module that turns weights into points goes through here: the annual scores and ledger, the
+what-if, the Monte Carlo and the decision matrix of compare-methods.
+
+Notation: weights `w` (m,) — an indicator's points (§6) — or `W` (S, m) for S samples;
+`a` (n, m) whether indicator j applies to city i; `f` (n, m) the fractions; `cat(j)` j's category.
+
+Weighted categories (A, B, C):
+    P[c]        = Σ_{j∈c} w_j               the category's points: the sum of its weights (§6)
+    den[i, c]   = Σ_{j∈c} w_j·a_ij          the part of them that applies to city i
+    scale[i, c] = 1 where every indicator of c applies to i, else P / den (0 when den = 0)
+Bonus categories (D, points = the cap K_c). Bonus points are not weights (§5): the scheme's points
+p_j are used whatever `w` holds in those columns.
+    raw[i, c]   = Σ_{j∈c} p_j·f_ij
+    scale[i, c] = K_c / raw where raw > K_c (compared at `compare_decimals`), else 1
+Then for every indicator and city
+    E[i, j]     = w_j·a_ij·scale[i, cat(j)]                      the effective weight (ledger "weight")
+    score[i, c] = scale[i, c]·Σ_{j∈c} (f∘a)_ij·w_j = Σ_{j∈c} E_ij·f_ij   (bonus: min(K_c, raw))
+so a city's ledger rows of a category add up to its category score, bonus included.
+
+Many samples never materialise S × n × m: `scale` and the scores come from one matrix product
+W @ M, where M has one column per (weighted category, city) holding (f∘a) restricted to the
+category, one per (category, city) with an N/A indicator holding `a` restricted to the category
+(den), and one per such category holding its indicator mask (P). The renormalisation is then the
+ratio of two of those products, applied only where some indicator does not apply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class WeightModel:
+    """The weight-independent parts of §4/§5 for one set of fractions; see the module docstring.
+
+    Build once per basis (`Basis.weight_model`); every method takes weights (m,) or (S, m).
+    """
+
+    def __init__(self, points: np.ndarray, category_of: np.ndarray, category_points: np.ndarray,
+                 bonus: np.ndarray, applicable: np.ndarray, fractions: np.ndarray, compare_decimals: int = 9):
+        self.points = np.asarray(points, dtype=float)
+        self.category_of = np.asarray(category_of, dtype=int)
+        self.category_points = np.asarray(category_points, dtype=float)
+        self.bonus = np.asarray(bonus, dtype=bool)
+        app = np.asarray(applicable, dtype=bool)
+        n, m = app.shape
+        c = self.bonus.size
+        self.n, self.m, self.c = n, m, c
+        self.applicable = app
+        self.fractions = np.asarray(fractions, dtype=float)
+        #: (m,) True for an indicator that is a weight (not a bonus item): "A+B+C"
+        self.weighted = ~self.bonus[self.category_of]
+        self.nominal_total = float(self.points[self.weighted].sum())
+        self.onehot = (self.category_of[:, None] == np.arange(c)[None, :]).astype(float)  # (m, c)
+        self.fa = np.where(app, np.nan_to_num(self.fractions, nan=0.0), 0.0)  # f∘a
+        #: (n, c) every indicator of the category applies to the city: scale exactly 1
+        self.full = ((~app).astype(float) @ self.onehot) == 0
+        # bonus categories: raw points at the scheme's points, the cap, the per-city scale
+        raw = self.fa @ (self.onehot * np.where(self.weighted, 0.0, self.points)[:, None])  # (n, c)
+        d = compare_decimals
+        over = self.bonus[None, :] & (np.round(raw, d) > np.round(self.category_points, d)[None, :])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.bonus_scale = np.where(over, self.category_points[None, :] / raw, 1.0)  # (n, c)
+        #: (n, c) bonus category scores, min(cap, raw); 0 in weighted categories
+        self.bonus_score = np.where(self.bonus[None, :], np.minimum(raw, self.category_points[None, :]), 0.0)
+
+        # The product matrix, stored transposed (K, m) so that M.T @ W.T gives (K, samples) rows.
+        self.scored = np.flatnonzero(~self.bonus)  #: weighted category indices, scheme order
+        cw = self.scored.size
+        mask = self.onehot[:, self.scored].T  # (cw, m)
+        num = (self.fa[None, :, :] * mask[:, None, :]).reshape(cw * n, m)  # row k·n + i
+        part_k, part_i = np.nonzero(~self.full[:, self.scored].T)  # (category, city) pairs with an N/A
+        den = self.applicable[part_i].astype(float) * mask[part_k]
+        p_cats = np.unique(part_k)
+        self._MT = np.ascontiguousarray(np.vstack([num, den, mask[p_cats]]))
+        self._part_num = part_k * n + part_i  # rows renormalised
+        self._part_den = cw * n + np.arange(part_k.size)
+        self._part_P = cw * n + part_k.size + np.searchsorted(p_cats, part_k)
+        self.rows = self._MT.shape[0]  #: K, rows of one product
+
+    @classmethod
+    def from_basis(cls, basis: Any) -> "WeightModel":
+        return cls(basis.points, basis.category_of, basis.category_points, basis.bonus, basis.applicable,
+                   basis.fractions, basis.compare_decimals)
+
+    # ---------------------------------------------------------------- products (samples last)
+    def products(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(K, S) = M.T @ W.T for W (S, m): one GEMM. `out` may be a (K, ≥S) buffer."""
+        if out is None:
+            out = np.empty((self.rows, W.shape[0]))
+        else:
+            out = out[:, : W.shape[0]]
+        return np.matmul(self._MT, W.T, out=out)
+
+    def weighted_scores_T(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(cw, n, S) scores of the weighted categories (`scored`), renormalised (§4): one product,
+        then num·(P/den) where an indicator does not apply. A view on the product buffer."""
+        G = self.products(W, out)
+        if self._part_num.size:
+            den = G[self._part_den]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(den > 0, G[self._part_P] / den, 0.0)
+            G[self._part_num] *= ratio
+        return G[: self.scored.size * self.n].reshape(self.scored.size, self.n, -1)
+
+    def _scale_T(self, W: np.ndarray) -> np.ndarray:
+        """(c, n, S) per-city-per-category scale from the same product as the scores."""
+        S = W.shape[0]
+        out = np.broadcast_to(self.bonus_scale.T[:, :, None], (self.c, self.n, S)).copy()
+        out[self.scored] = 1.0
+        if self._part_num.size:
+            G = self.products(W)
+            den = G[self._part_den]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(den > 0, G[self._part_P] / den, 0.0)
+            k, i = np.divmod(self._part_num, self.n)
+            out[self.scored[k], i] = ratio
+        return out
+
+    # ---------------------------------------------------------------- public API
+    def scale(self, w: np.ndarray | None = None) -> np.ndarray:
+        """(n, c) for w (m,), (S, n, c) for W (S, m): the factor of §4 (P/den, 1 where all apply)
+        and of the bonus cap (cap/raw over the cap, else 1)."""
+        w = self.points if w is None else np.asarray(w, dtype=float)
+        s = np.ascontiguousarray(self._scale_T(np.atleast_2d(w)).transpose(2, 1, 0))
+        return s[0] if w.ndim == 1 else s
+
+    def matrix(self, w: np.ndarray | None = None) -> np.ndarray:
+        """(n, m) effective weights E = w·a·scale for one weight vector (ledger, what-if).
+        Bonus columns use the scheme's points (bonus points are not weights)."""
+        w = self.points if w is None else np.asarray(w, dtype=float)
+        if w.ndim != 1:
+            raise ValueError("matrix() takes one weight vector; use scale() or category_scores() for samples")
+        wb = np.where(self.weighted, w, self.points)
+        return wb[None, :] * self.applicable * self.scale(w)[:, self.category_of]
+
+    def scores_T(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """(c, n, S) scores of every category (bonus ones are constant across samples)."""
+        S = W.shape[0]
+        cs = np.empty((self.c, self.n, S))
+        cs[self.scored] = self.weighted_scores_T(W, out)
+        for ci in np.flatnonzero(self.bonus):
+            cs[ci] = self.bonus_score[:, ci][:, None]
+        return cs
+
+    def category_scores(self, w: np.ndarray | None = None) -> np.ndarray:
+        """(n, c) for w (m,), (S, n, c) for W (S, m): scale·Σ(f∘a)·w per category; bonus min(cap, raw)."""
+        w = self.points if w is None else np.asarray(w, dtype=float)
+        cs = np.ascontiguousarray(self.scores_T(np.atleast_2d(w)).transpose(2, 1, 0))
+        return cs[0] if w.ndim == 1 else cs
+
+    def filled_fractions(self) -> np.ndarray:
+        """(n, m) fractions with each N/A cell of a weighted category set to the city's own weighted
+        mean fraction of that category at the scheme's points, Σ w·f·a / Σ w·a — the same ratio as
+        §4, so Σ_j w_j·F_ij = P·Σ w·f·a / Σ w·a = the category score (0 if nothing applies)."""
+        F = self.fractions.copy()
+        if self._part_num.size:
+            G = self.products(self.points[None, :])[:, 0]
+            den = G[self._part_den]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = np.where(den > 0, G[self._part_num] / den, 0.0)
+            k, i = np.divmod(self._part_num, self.n)
+            for kk, ii, v in zip(k, i, mean):
+                cols = (self.category_of == self.scored[kk]) & ~self.applicable[ii]
+                F[ii, cols] = v
+        return F
+
+    def rescale(self, W: np.ndarray) -> np.ndarray:
+        """Scale the weighted part (A+B+C) of each weight vector to the nominal total (§6), in place;
+        bonus columns untouched. A vector already at the total is left bit-for-bit unchanged."""
+        wt = self.weighted
+        if W.ndim == 1:
+            W[wt] = W[wt] * (self.nominal_total / W[wt].sum())
+        else:
+            W[:, wt] *= (self.nominal_total / W[:, wt].sum(axis=1))[:, None]
+        return W
+
+
+# ---------------------------------------------------------------- functions on a basis
+def model(basis: Any) -> WeightModel:
+    """The basis's WeightModel (built once, then cached on it)."""
+    wm = getattr(basis, "weight_model", None)
+    if wm is None:
+        wm = WeightModel.from_basis(basis)
+        basis.weight_model = wm
+    return wm
+
+
+def weighted_mask(basis: Any) -> np.ndarray:
+    """(m,) True for indicators that are weights (not bonus items)."""
+    return model(basis).weighted
+
+
+def effective_weights(basis: Any, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, m) effective weights for one weight vector (default: the scheme's points)."""
+    return model(basis).matrix(weights)
+
+
+def category_scale(basis: Any, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, c) or (S, n, c) per-city-per-category scale (§4 renormalisation, bonus cap)."""
+    return model(basis).scale(weights)
+
+
+def category_scores(basis: Any, weights: np.ndarray | None = None) -> np.ndarray:
+    """(n, c) or (S, n, c) category scores."""
+    return model(basis).category_scores(weights)
+
+
+def filled_fractions(basis: Any) -> np.ndarray:
+    """(n, m) fractions with N/A cells of weighted categories filled by the city's category mean."""
+    return model(basis).filled_fractions()
+
+
+def rescale_to_nominal(basis: Any, W: np.ndarray) -> np.ndarray:
+    """A+B+C of each weight vector (m,) or (S, m) scaled to the nominal total, in place."""
+    return model(basis).rescale(W)
