@@ -54,6 +54,7 @@ class Checked:
     city: list[str | None]
     values: dict[str, np.ndarray]  # NaN where empty or refused
     empty: dict[str, np.ndarray]
+    texts: dict[str, list[str | None]]  # TEXT and DATE columns (dates as YYYY-MM-DD); None where refused
     usable: np.ndarray  # bool per row: city known and key not repeated
 
     def has(self, name: str) -> bool:
@@ -109,10 +110,14 @@ class Checker:
                              known=" ".join(self.c.entity_names))
         values: dict[str, np.ndarray] = {}
         empty: dict[str, np.ndarray] = {}
+        texts: dict[str, list[str | None]] = {}
         for col in spec.columns:
             if col.kind == Kind.CITY or col.name not in col_index:
                 continue
-            values[col.name], empty[col.name] = self._column(t, col, col_index[col.name], city, relax)
+            if col.kind in (Kind.TEXT, Kind.DATE):
+                texts[col.name], empty[col.name] = self._text_column(t, col, col_index[col.name], city, relax)
+            else:
+                values[col.name], empty[col.name] = self._column(t, col, col_index[col.name], city, relax)
         for col in spec.columns:  # a value that must exceed another column of its row
             if col.above and col.name in values and col.above in values:
                 other = spec.column(col.above)
@@ -126,7 +131,7 @@ class Checker:
         if all(k in col_index for k in spec.key):
             first: dict[tuple, int] = {}
             for i in range(n):
-                key = tuple(city[i] if k == "city" else values[k][i] for k in spec.key)
+                key = tuple(city[i] if k == "city" else (texts[k][i] if k in texts else values[k][i]) for k in spec.key)
                 if any(k is None or (isinstance(k, float) and np.isnan(k)) for k in key):
                     continue
                 if key in first:
@@ -135,7 +140,39 @@ class Checker:
                              value=" ".join(_show(k) for k in key), key="+".join(spec.key), first=t.rows[first[key]])
                 else:
                     first[key] = i
-        return Checked(t, spec, col_index, city, values, empty, usable)
+        return Checked(t, spec, col_index, city, values, empty, texts, usable)
+
+    def _text_column(self, t: RawTable, col: ColumnSpec, j: int, city: list[str | None],
+                     relax: bool) -> tuple[list[str | None], np.ndarray]:
+        import datetime as dt
+
+        out: list[str | None] = []
+        empty = np.zeros(len(t.cells), dtype=bool)
+        for i, r in enumerate(t.cells):
+            s = clean_text(r[j])
+            where = self.at(t, i, col.name, j, city[i])
+            if s == "":
+                empty[i] = True
+                out.append("")
+                if col.need == "always" and not relax:
+                    self.add(Code.MISSING_VALUE, **where, why=f"@{col.why}", label=col.what())
+                continue
+            if s.startswith(("=", "@")) or t.special.get((i, j)) == "error":
+                self.add(Code.FORMULA, **where, value=r[j])
+                out.append(None)
+                continue
+            if col.kind == Kind.DATE:
+                day = s[:10] if t.special.get((i, j)) == "date" else s
+                try:
+                    s = dt.date.fromisoformat(day).isoformat() if len(day) == 10 else ""
+                except ValueError:
+                    s = ""
+                if not s:
+                    self.add(Code.BAD_DATE, **where, value=r[j])
+                    out.append(None)
+                    continue
+            out.append(s)
+        return out, empty
 
     def _column(self, t: RawTable, col: ColumnSpec, j: int, city: list[str | None],
                 relax: bool) -> tuple[np.ndarray, np.ndarray]:

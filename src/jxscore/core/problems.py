@@ -46,6 +46,7 @@ class Code(StrEnum):
     NOT_A_FLAG = "not-a-flag"
     NOT_ABOVE = "not-above"
     BAD_YEAR = "bad-year"
+    BAD_DATE = "bad-date"
     UNKNOWN_CITY = "unknown-city"
     DUPLICATE_KEY = "duplicate-key"
     MISSING_ROW = "missing-row"

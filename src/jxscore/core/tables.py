@@ -22,6 +22,8 @@ class Kind(StrEnum):
     NUMBER = "number"
     COUNT = "count"  # whole number ≥ 0
     FLAG = "flag"  # 0 or 1
+    TEXT = "text"  # free text (an identifier, a name); cleaned of surrounding spaces
+    DATE = "date"  # YYYY-MM-DD (a workbook's date cell is taken as its date)
 
 
 Need = Literal["always", "applicable", "optional", "na"]

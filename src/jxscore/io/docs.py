@@ -8,7 +8,7 @@ from jxscore.core.tables import Kind, TableSpec, table_specs
 _NEED = {"always": "必填", "applicable": "适用时必填（已下达目标）", "optional": "可空（取默认值）",
          "na": "可空：空或NA表示不适用"}
 _KIND = {Kind.CITY: "设区市简称（也接受全称如“南昌市”或行政区划代码）", Kind.YEAR: "年份", Kind.NUMBER: "数值",
-         Kind.COUNT: "非负整数", Kind.FLAG: "0或1"}
+         Kind.COUNT: "非负整数", Kind.FLAG: "0或1", Kind.TEXT: "文本", Kind.DATE: "日期（YYYY-MM-DD）"}
 
 
 def _range(b: Bounds) -> str:
