@@ -109,7 +109,7 @@ def test_ranges(tmp_path):
                             ("B6", Code.OUT_OF_RANGE, "在0与100之间"), ("A9", Code.OUT_OF_RANGE, "不大于100")]:
         assert has(probs, "indicators.csv", PINGXIANG, col, code, city="萍乡", text=part), col
     assert has(probs, "targets.csv", PINGXIANG, "B3", Code.OUT_OF_RANGE, text="大于0")
-    assert has(probs, "targets.csv", 5, "T5_inc", Code.NOT_ABOVE, city="九江", text="基本目标（%）（14）")
+    assert has(probs, "targets.csv", 5, "T5_inc", Code.NOT_ABOVE, city="九江", text="现为13，不大于14")
     assert len(probs) == 10  # every problem, in one pass
 
 
