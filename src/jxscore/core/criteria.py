@@ -153,6 +153,14 @@ class Cap(_Model):
     reason: str
 
 
+class Verification(_Model):
+    """RULEBOOK §8/§9: which indicator each key-project pollutant feeds, and the expert-panel items."""
+
+    pollutants: dict[str, str] = Field(default_factory=dict)  # NOx -> A4
+    review_items: list[str] = Field(default_factory=list)  # C1..C6
+    min_experts: int = Field(3, ge=1)
+
+
 class Criteria(_Model):
     """A complete scheme. Everything Jiangxi-specific lives in the file, not in the engine."""
 
@@ -162,6 +170,7 @@ class Criteria(_Model):
     categories: list[Category] = Field(min_length=1)
     parameters: list[Parameter] = Field(default_factory=list)
     energy: list[EnergyColumn] = Field(default_factory=list)
+    verification: Verification = Verification()
     fields: list[ExtraField] = Field(default_factory=list)
     indicators: list[Indicator] = Field(min_length=1)
     vetoes: list[Veto] = Field(default_factory=list)
@@ -295,6 +304,12 @@ def check_criteria(c: Criteria, file: str) -> list[Problem]:
     for n, e in enumerate(c.energy):
         if e.above is not None and e.above not in energy_names:
             add(Code.CRITERIA_REFERENCE, f"energy[{n}].above", e.above, what="@ref.energy")
+    for pol, code in c.verification.pollutants.items():
+        if code not in codes:
+            add(Code.CRITERIA_REFERENCE, f"verification.pollutants.{pol}", code, what="@ref.indicator")
+    for n, code in enumerate(c.verification.review_items):
+        if code not in codes:
+            add(Code.CRITERIA_REFERENCE, f"verification.review_items[{n}]", code, what="@ref.indicator")
     grade_names = {g.name for g in c.grades}
     for n, cap in enumerate(c.caps):
         if cap.grade not in grade_names:

@@ -135,19 +135,11 @@ def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> B
 
 
 def effective_weights(basis: Basis, weights: np.ndarray | None = None) -> np.ndarray:
-    """(n, m) points each applicable indicator is worth for each entity after §4 renormalisation."""
-    w = basis.points if weights is None else weights
-    a = basis.applicable.astype(float)
-    out = np.zeros_like(a)
-    for ci in range(len(basis.categories)):
-        idx = basis.category_of == ci
-        if basis.bonus[ci]:
-            out[:, idx] = w[idx]
-            continue
-        den = a[:, idx] @ w[idx]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, idx] = np.where(den[:, None] > 0, a[:, idx] * w[idx] * w[idx].sum() / den[:, None], 0.0)
-    return out
+    """(n, m) points each applicable indicator is worth for each entity after §4 renormalisation
+    and the bonus cap: `weights.effective_weights`, the one definition."""
+    from jxscore.core import weights as _weights
+
+    return _weights.effective_weights(basis, weights)
 
 
 NOTE_NA = "未下达目标，不适用；权重按比例分配给同类其他指标"

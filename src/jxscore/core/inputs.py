@@ -17,7 +17,7 @@ import pandas as pd
 from jxscore.core.criteria import Criteria
 from jxscore.core.numbers import Parsed, city_name, clean_text, parse_number, parse_year
 from jxscore.core.problems import Code, InputError, Problem, UsageError
-from jxscore.core.tables import ColumnSpec, Kind, RawTable, TableSpec, table_specs
+from jxscore.core.tables import CORE_TABLES, ColumnSpec, Kind, RawTable, TableSpec, table_specs
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Inputs:
     energy: pd.DataFrame  # index (entity, year)
     missing: pd.DataFrame  # bool, entity x indicator: applicable but not reported (only with allow_missing)
     warnings: list[Problem] = field(default_factory=list)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # optional tables given (projects, reviews)
 
 
 def column_letter(j: int) -> str:
@@ -171,6 +172,13 @@ class Checker:
                     self.add(Code.BAD_DATE, **where, value=r[j])
                     out.append(None)
                     continue
+            if col.choices and s not in col.choices:
+                hit = next((ch for ch in col.choices if ch.casefold() == s.casefold()), None)
+                if hit is None:
+                    self.add(Code.NOT_A_CHOICE, **where, value=r[j], choices="、".join(col.choices))
+                    out.append(None)
+                    continue
+                s = hit
             out.append(s)
         return out, empty
 
@@ -336,7 +344,16 @@ def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, 
                 if empty[i]:  # only reachable with --allow-missing: an empty count is taken as 0, and said so
                     ck.add(Code.MISSING_TAKEN_ZERO, **ck.at(t, i, f.name, ch.col_index[f.name], e))
                 values.loc[e, f.name] = 0.0 if empty[i] else v[i]
+    extra: dict[str, pd.DataFrame] = {}
+    for name, spec in specs.items():  # optional tables: the generic checks; their rules are the verifier's
+        if name in CORE_TABLES or (t := tables.get(name)) is None:
+            continue
+        ch = ck.check(t, spec)
+        cols = {"row": t.rows} | {k: (ch.city if k == "city" else ch.texts.get(k, ch.values.get(k)))
+                                  for k in spec.names if ch.has(k)}
+        extra[name] = pd.DataFrame(cols)[ch.usable].reset_index(drop=True)
     if ck.problems:
         raise InputError(ck.problems)
     files = sorted({t.path for t in tables.values() if t.path is not None})
-    return Inputs(year, source, files, values, targets, energy, missing, sorted(set(ck.warnings), key=Problem.sort_key))
+    return Inputs(year, source, files, values, targets, energy, missing, sorted(set(ck.warnings), key=Problem.sort_key),
+                  extra)

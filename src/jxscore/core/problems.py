@@ -47,6 +47,7 @@ class Code(StrEnum):
     NOT_ABOVE = "not-above"
     BAD_YEAR = "bad-year"
     BAD_DATE = "bad-date"
+    NOT_A_CHOICE = "not-a-choice"
     UNKNOWN_CITY = "unknown-city"
     DUPLICATE_KEY = "duplicate-key"
     MISSING_ROW = "missing-row"

@@ -51,6 +51,7 @@ class ColumnSpec:
     default: float | None = None
     header_required: bool = True
     why: str = "why.required"  # message id saying why an empty cell is a problem
+    choices: tuple[str, ...] = ()  # TEXT: the allowed values (a drop-down in a workbook)
 
     @property
     def percent(self) -> bool:
@@ -118,7 +119,30 @@ def table_specs(c: Criteria) -> dict[str, TableSpec]:
                for i in c.indicators if i.target]
     tg = TableSpec("targets", "目标", "每个设区市一行，由考核办公室填写：参数与各项指标的年度目标；"
                    "指标目标为空或NA表示该指标不适用于该市。", (city, *params, *targets), key=("city",))
-    return {"energy": energy, "indicators": indicators, "targets": tg}
+    specs = {"energy": energy, "indicators": indicators, "targets": tg}
+    v = c.verification
+    if v.pollutants:
+        base = c.scheme.base_year
+        specs["projects"] = TableSpec(
+            "projects", "项目", "重点减排工程项目清单（RULEBOOK §8）：每个项目每种污染物一行。",
+            (ColumnSpec("project_id", "项目编号", kind=Kind.TEXT), city,
+             ColumnSpec("name", "项目名称", kind=Kind.TEXT),
+             ColumnSpec("uscc", "统一社会信用代码", kind=Kind.TEXT),
+             ColumnSpec("facility", "治理设施编号", kind=Kind.TEXT, need="optional"),
+             ColumnSpec("pollutant", "污染物", kind=Kind.TEXT, choices=tuple(v.pollutants)),
+             ColumnSpec("reduction", "减排量", "吨", bounds=Bounds(gt=0)),
+             ColumnSpec("count_year", "计入年度", kind=Kind.YEAR, bounds=Bounds(gt=base, le=base + c.scheme.plan_years)),
+             ColumnSpec("completion_date", "完成日期", kind=Kind.DATE),
+             ColumnSpec("evidence", "佐证材料", kind=Kind.TEXT, need="optional")),
+            key=("project_id", "pollutant"), required=False, every_city=False)
+    if v.review_items:
+        specs["reviews"] = TableSpec(
+            "reviews", "专家评分", "专家评审（RULEBOOK §9）：每位专家对每个设区市每个项目一行。",
+            (city, ColumnSpec("item", "项目", kind=Kind.TEXT, choices=tuple(v.review_items)),
+             ColumnSpec("expert", "专家", kind=Kind.TEXT),
+             ColumnSpec("points", "得分", "分", bounds=Bounds(ge=0))),
+            key=("city", "item", "expert"), required=False, every_city=False)
+    return specs
 
 
 @dataclass

@@ -67,19 +67,33 @@ class WeightModel:
         #: (n, c) bonus category scores, min(cap, raw); 0 in weighted categories
         self.bonus_score = np.where(self.bonus[None, :], np.minimum(raw, self.category_points[None, :]), 0.0)
 
-        # The product matrix, stored transposed (K, m) so that M.T @ W.T gives (K, samples) rows.
+        # The products: M is block-diagonal by category (an indicator counts in its own category
+        # only), so each weighted category k is one GEMM over its own columns — rows k·n + i hold
+        # Σ_j (f∘a)_ij·w_j; where city i has an N/A indicator in k, an extra row holds den (a
+        # restricted to k) and one per such category holds P (its indicator mask).
         self.scored = np.flatnonzero(~self.bonus)  #: weighted category indices, scheme order
         cw = self.scored.size
-        mask = self.onehot[:, self.scored].T  # (cw, m)
-        num = (self.fa[None, :, :] * mask[:, None, :]).reshape(cw * n, m)  # row k·n + i
-        part_k, part_i = np.nonzero(~self.full[:, self.scored].T)  # (category, city) pairs with an N/A
-        den = self.applicable[part_i].astype(float) * mask[part_k]
-        p_cats = np.unique(part_k)
-        self._MT = np.ascontiguousarray(np.vstack([num, den, mask[p_cats]]))
-        self._part_num = part_k * n + part_i  # rows renormalised
-        self._part_den = cw * n + np.arange(part_k.size)
-        self._part_P = cw * n + part_k.size + np.searchsorted(p_cats, part_k)
-        self.rows = self._MT.shape[0]  #: K, rows of one product
+        self._blocks: list[tuple[object, np.ndarray, int]] = []  # (columns, (rows, m_k) matrix, first row)
+        part_num, part_den, part_P = [], [], []
+        extra = cw * n
+        for k, ci in enumerate(self.scored):
+            idx = np.flatnonzero(self.category_of == ci)
+            cols = _as_slice(idx)
+            self._blocks.append((cols, np.ascontiguousarray(self.fa[:, idx]), k * n))
+            part = np.flatnonzero(~self.full[:, ci])
+            if part.size:
+                dm = np.vstack([self.applicable[np.ix_(part, idx)].astype(float), np.ones((1, idx.size))])
+                self._blocks.append((cols, dm, extra))
+                part_num += list(k * n + part)
+                part_den += list(extra + np.arange(part.size))
+                part_P += [extra + part.size] * part.size
+                extra += part.size + 1
+        self._part_num = np.array(part_num, dtype=int)  # rows renormalised: num·(P/den)
+        self._part_den = np.array(part_den, dtype=int)
+        self._part_P = np.array(part_P, dtype=int)
+        self.rows = extra  #: K, rows of the products for one sample
+        wcols = _as_slice(np.flatnonzero(self.weighted))
+        self.weighted_columns = wcols  #: the weighted columns as a slice when contiguous, else indices
 
     @classmethod
     def from_basis(cls, basis: Any) -> "WeightModel":
@@ -88,12 +102,11 @@ class WeightModel:
 
     # ---------------------------------------------------------------- products (samples last)
     def products(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """(K, S) = M.T @ W.T for W (S, m): one GEMM. `out` may be a (K, ≥S) buffer."""
-        if out is None:
-            out = np.empty((self.rows, W.shape[0]))
-        else:
-            out = out[:, : W.shape[0]]
-        return np.matmul(self._MT, W.T, out=out)
+        """(K, S) = M.T @ W.T for W (S, m): one GEMM per weighted category. `out`: a (K, ≥S) buffer."""
+        out = np.empty((self.rows, W.shape[0])) if out is None else out[:, : W.shape[0]]
+        for cols, mat, row in self._blocks:
+            np.matmul(mat, W[:, cols].T, out=out[row:row + mat.shape[0]])
+        return out
 
     def weighted_scores_T(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """(cw, n, S) scores of the weighted categories (`scored`), renormalised (§4): one product,
@@ -169,14 +182,29 @@ class WeightModel:
         return F
 
     def rescale(self, W: np.ndarray) -> np.ndarray:
-        """Scale the weighted part (A+B+C) of each weight vector to the nominal total (§6), in place;
-        bonus columns untouched. A vector already at the total is left bit-for-bit unchanged."""
-        wt = self.weighted
-        if W.ndim == 1:
-            W[wt] = W[wt] * (self.nominal_total / W[wt].sum())
-        else:
-            W[:, wt] *= (self.nominal_total / W[:, wt].sum(axis=1))[:, None]
+        """Scale the weighted part (A+B+C) of each weight vector (m,) or (S, m) to the nominal total
+        (§6), in place; bonus columns untouched. A vector already at the total stays bit-for-bit."""
+        wt = self.weighted_columns
+        part = np.array(W[..., wt])
+        W[..., wt] = self.rescale_weighted(part)
         return W
+
+    def rescale_weighted(self, X: np.ndarray) -> np.ndarray:
+        """`rescale` for an array holding only the weighted columns (..., mw), in place. Each row's
+        sum is taken column by column (via a column-major copy), the order used since the start,
+        so sampled weights keep their bits."""
+        if X.ndim == 1:
+            X *= self.nominal_total / X.sum()
+        else:
+            X *= (self.nominal_total / np.asfortranarray(X).sum(axis=1))[:, None]
+        return X
+
+
+def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
+    """A run of consecutive column indices as a slice (a view, no copy), else the indices."""
+    if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+        return slice(int(idx[0]), int(idx[0]) + idx.size)
+    return idx
 
 
 # ---------------------------------------------------------------- functions on a basis

@@ -29,10 +29,12 @@ def _table(spec: TableSpec) -> list[str]:
            f"键：{' + '.join(f'`{k}`' for k in spec.key)}（每个键只能出现一次）。", "",
            "| 列 | 含义 | 单位 | 类型 | 取值范围 | 填写 |", "|---|---|---|---|---|---|"]
     for c in spec.columns:
-        rng = _range(c.bounds)
+        rng = _range(c.bounds) or ("、".join(c.choices) if c.choices else "")
         if c.above:
             rng = (rng + "，" if rng else "") + f"> `{c.above}`"
         need = _NEED[c.need] if c.kind not in (Kind.CITY, Kind.YEAR) else "必填"
+        if c.need == "optional" and c.default is None:
+            need = "可空"
         if c.default is not None:
             need += f"，默认{c.default:g}"
         if not c.header_required:

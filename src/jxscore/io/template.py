@@ -7,7 +7,7 @@ from pathlib import Path
 from jxscore.core.criteria import Criteria
 from jxscore.core.inputs import check_year
 from jxscore.core.problems import Code, Problem, UsageError
-from jxscore.core.tables import table_specs
+from jxscore.core.tables import CORE_TABLES, table_specs
 from jxscore.io.atomic import staged_output
 
 
@@ -25,7 +25,7 @@ def write_template(c: Criteria, year: int, out: str | Path) -> None:
     if out.suffix.lower() != ".xlsx":
         raise UsageError(Problem.make(Code.OUT_PATH, value=out, expected="@expected.xlsx_name"))
     wb = Workbook()
-    for n, (name, spec) in enumerate(table_specs(c).items()):
+    for n, (name, spec) in enumerate((k, v) for k, v in table_specs(c).items() if k in CORE_TABLES):
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = name
         ws.append(spec.names)
