@@ -56,6 +56,7 @@ def message(p: Problem, lang: str | None = None) -> str:
     args.setdefault("value", p.value)
     args.setdefault("column", p.column)
     args.setdefault("city", p.city)
+    args.setdefault("file", p.file)
     return text(p.code.value, lang, **args)
 
 

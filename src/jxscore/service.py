@@ -107,6 +107,31 @@ class MethodsRun:
         return self.comparison.warnings
 
 
+@dataclass(frozen=True)
+class CollectOptions:
+    year: int
+    source: Path  # the folder of returned workbooks
+    criteria: Path | None = None
+
+    @property
+    def criteria_path(self) -> Path:
+        return Path(self.criteria) if self.criteria else default_criteria_path()
+
+
+@dataclass
+class CollectRun:
+    """Returned workbooks read, checked and turned into the canonical dataset."""
+
+    opts: CollectOptions
+    collected: object  # jxscore.io.intake.Collected
+    criteria: Criteria
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.collected.report + self.collected.inputs.warnings
+
+
 # ------------------------------------------------------------------ computing
 
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
@@ -161,6 +186,15 @@ def compare_methods(opts: RunOptions, *, seed: int = 0, repeat: int = 1, reversa
     return MethodsRun(compare(result, seed=seed, repeat=repeat, reversal=reversal))
 
 
+def collect(opts: CollectOptions) -> CollectRun:
+    """Read the city workbooks and office.xlsx, check them all in one pass (InputError lists every problem)."""
+    from jxscore.core.criteria import load_criteria
+    from jxscore.io.intake import collect as read_returns
+
+    crit = load_criteria(opts.criteria_path)
+    return CollectRun(opts, read_returns(opts.year, opts.source, crit, opts.criteria_path), crit)
+
+
 # ------------------------------------------------------------------ writing
 
 def save(run, out: Path):
@@ -205,7 +239,13 @@ def _write_methods(run: MethodsRun, stage: Path) -> list[str]:
     return write_methods(run.comparison, stage)
 
 
-_WRITERS = {"ScoreRun": _write_score, "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity,
+def _write_collect(run: CollectRun, stage: Path) -> list[str]:
+    from jxscore.io.intake import write_collected
+
+    return write_collected(run.collected, run.criteria, stage)
+
+
+_WRITERS = {"CollectRun": _write_collect, "ScoreRun": _write_score, "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity,
             "MethodsRun": _write_methods}
 
 

@@ -70,6 +70,20 @@ def template(year: YEAR, out: Annotated[Path, typer.Option("--out", help="Workbo
     typer.echo(f"Wrote {out}")
 
 
+def collect(year: YEAR,
+            source: Annotated[Path, typer.Option("--from", help="Folder of returned workbooks (<slug>.xlsx, office.xlsx).")],
+            out: Annotated[Path, typer.Option("--out", help="Folder for the canonical dataset (written atomically).")],
+            criteria: CRITERIA = None, debug: DEBUG = False) -> None:
+    """Read the returned city workbooks and office.xlsx into one checked dataset (CSV files + sources.csv)."""
+    from jxscore import service
+    from jxscore.cli.common import echo_warnings
+
+    with fail_on_errors(debug):
+        run = service.save(service.collect(service.CollectOptions(year, source, criteria)), out)
+    echo_warnings(run.warnings)
+    typer.echo(f"Wrote {out}/" + ", ".join(run.files))
+
+
 @app.callback()
 def _root(lang: Annotated[Optional[str], typer.Option("--lang", help="Language of messages: zh (default) or en.")]
           = None) -> None:
@@ -86,6 +100,7 @@ app.command()(analysis.whatif)
 app.command()(analysis.sensitivity)
 app.command("compare-methods")(analysis.compare_methods)
 app.command()(template)
+app.command()(collect)
 
 
 def main() -> None:

@@ -52,6 +52,16 @@ class Code(StrEnum):
     DUPLICATE_KEY = "duplicate-key"
     MISSING_ROW = "missing-row"
     NO_APPLICABLE = "no-applicable-indicator"
+    # reporting workbooks (jxscore collect)
+    HEADER_CHANGED = "header-changed"
+    WORKBOOK_NOT_OURS = "workbook-not-ours"
+    WORKBOOK_WRONG_YEAR = "workbook-wrong-year"
+    WORKBOOK_WRONG_SCHEME = "workbook-wrong-scheme"
+    WORKBOOK_OTHER_CRITERIA = "workbook-other-criteria"
+    WORKBOOK_WRONG_CITY = "workbook-wrong-city"
+    WORKBOOK_DUPLICATE_CITY = "workbook-duplicate-city"
+    WORKBOOK_MISSING = "workbook-missing"
+    STATS_DIFFER = "stats-differ"
     # warnings about data
     ROW_IGNORED_FUTURE = "row-ignored-future"
     VALUE_IGNORED_NA = "value-ignored-not-applicable"
@@ -81,7 +91,7 @@ class Code(StrEnum):
 
 
 WARNING_CODES = frozenset({Code.ROW_IGNORED_FUTURE, Code.VALUE_IGNORED_NA, Code.MISSING_SCORED_ZERO,
-                           Code.MISSING_TAKEN_ZERO})
+                           Code.MISSING_TAKEN_ZERO, Code.WORKBOOK_OTHER_CRITERIA, Code.STATS_DIFFER})
 
 
 @dataclass(frozen=True)
