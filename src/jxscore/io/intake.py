@@ -190,6 +190,7 @@ def collect(year: int, folder: Path, criteria: Criteria, criteria_path: Path | N
     specs = table_specs(c)
     b = Builder(specs)
     by_city: dict[str, Book] = {}
+    candidates: dict[str, list[Book]] = {}
     office: Book | None = None
     books: list[Book] = []
     slug = {e.name: e.slug for e in c.entities}
@@ -210,24 +211,36 @@ def collect(year: int, folder: Path, criteria: Criteria, criteria_path: Path | N
             problems.append(Problem.make(Code.UNKNOWN_CITY, file=book.file, sheet=W.META, value=city,
                                          known=" ".join(c.entity_names)))
             continue
-        if p.stem != slug[city]:
-            problems.append(Problem.make(Code.WORKBOOK_WRONG_CITY, file=book.file, sheet=W.META, city=city,
-                                         value=p.stem, expected_file=f"{slug[city]}.xlsx"))
-            continue
-        if city in by_city:
-            problems.append(Problem.make(Code.WORKBOOK_DUPLICATE_CITY, file=book.file, city=city,
-                                         other=by_city[city].file))
-            continue
-        by_city[city] = book
+        candidates.setdefault(city, []).append(book)
+    for city, group in candidates.items():
+        # the properly named book is the city's; any other is a copy (two for one city) or misnamed
+        right = [bk for bk in group if bk.path.stem == slug[city]]
+        slugs = set(slug.values())
+        for bk in group:
+            if bk.path.stem in slugs and bk.path.stem != slug[city]:  # named for another city
+                problems.append(Problem.make(Code.WORKBOOK_WRONG_CITY, file=bk.file, sheet=W.META, city=city,
+                                             value=bk.path.name, expected_file=f"{slug[city]}.xlsx"))
+            elif right and bk is not right[0]:
+                problems.append(Problem.make(Code.WORKBOOK_DUPLICATE_CITY, file=bk.file, city=city,
+                                             other=right[0].file))
+            elif not right:
+                problems.append(Problem.make(Code.WORKBOOK_WRONG_CITY, file=bk.file, sheet=W.META, city=city,
+                                             value=bk.path.name, expected_file=f"{slug[city]}.xlsx"))
+        if right:
+            by_city[city] = right[0]
     for e in c.entities:
         if e.name not in by_city:
             problems.append(Problem.make(Code.WORKBOOK_MISSING, file=f"{e.slug}.xlsx", city=e.name))
+    blocked = {e.name for e in c.entities if e.name not in by_city}  # already reported: no echoes downstream
     if office is None:
         problems.append(Problem.make(Code.WORKBOOK_MISSING, file=W.OFFICE_FILE))
 
     for e in c.entities:
         if e.name in by_city:
+            before = len(problems)
             _city_book(by_city[e.name], e.name, year, c, b, problems)
+            if any(p.code == Code.HEADER_CHANGED for p in problems[before:]):
+                blocked.add(e.name)
     stats: dict[tuple[str, int, str], Cell] = {}
     if office is not None:
         stats = _office_book(office, year, c, b, problems)
@@ -243,7 +256,9 @@ def collect(year: int, folder: Path, criteria: Criteria, criteria_path: Path | N
     try:
         inputs = validate_tables(tables, year, c, source=folder, problems=problems)
     except InputError as err:
-        raise InputError([_locate(p, where_all, by_city, slug) for p in err.problems]) from None
+        echoes = (Code.MISSING_ROW, Code.MISSING_VALUE, Code.MISSING_COLUMN)
+        kept = [p for p in err.problems if not (p.file == "collected" and p.city in blocked and p.code in echoes)]
+        raise InputError([_locate(p, where_all, by_city, slug) for p in kept]) from None
     if problems:
         raise InputError(problems)
     src_rows = _sources(b, tables, where_all, {bk.file: bk.sha256 for bk in books})
@@ -342,7 +357,7 @@ def _office_book(book: Book, year: int, c: Criteria, b: Builder, problems: list[
             city = city_name(city_cell.text, names)
             if city in by_city:
                 by_city[city].update(vals)
-            else:
+            elif city is None:
                 problems.append(Problem.make(Code.UNKNOWN_CITY, file=book.file, sheet=W.OFFICE_REVIEW,
                                              cell=city_cell.ref, value=city_cell.text,
                                              known=" ".join(c.entity_names)))
