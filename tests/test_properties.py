@@ -1,6 +1,9 @@
 """Properties: input row order is irrelevant, scores stay in bounds, reruns give identical bytes."""
 
+import math
+
 import numpy as np
+import pytest
 from builders import CITIES, Dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -61,6 +64,19 @@ def test_scores_stay_within_bounds(tmp_path, a3, b2, b5, c1, d1, d2, na):
     assert ((s.A >= 0) & (s.A <= 50 + 1e-9)).all() and ((s.B >= 0) & (s.B <= 30 + 1e-9)).all()
     assert ((s.C >= 0) & (s.C <= 20 + 1e-9)).all() and ((s.D >= 0) & (s.D <= 5)).all()
     assert ((s.total >= 0) & (s.total <= 105)).all()
+    # 萍乡's subtotals by hand from RULEBOOK §4/§5 (everything else at target in the builders' set):
+    # A: A3 (4 points) at a3/100 · B: B2 (3) at b2/100, B5 (2) by 0.5-steps above 10, B1 (3) N/A or met,
+    # renormalised over the applicable points · C: C1 as awarded + 17 · D: min(3, d1) + min(2, 0.5·d2)
+    p = s.set_index("city").loc["萍乡"]
+    n5 = 0 if round(b5, 9) <= 10 else math.ceil(round((b5 - 10) / 0.5, 9))
+    f5 = max(0.0, 1 - 0.25 * n5)
+    b_pts = 27.0 if na else 30.0
+    b_got = b_pts - 3 + 3 * min(1.0, b2 / 100) - 2 + 2 * f5
+    want = {"A": 46 + 4 * min(1.0, a3 / 100), "B": 30 * b_got / b_pts, "C": 17 + c1,
+            "D": min(3.0, d1) + min(2.0, 0.5 * d2)}
+    for cat, v in want.items():
+        assert p[cat] == pytest.approx(v, abs=1e-6), cat
+    assert p["total"] == pytest.approx(sum(want.values()), abs=0.005 + 1e-6)
     f = res.ledger["fraction"].dropna()
     assert ((f >= 0) & (f <= 1)).all()
     assert sorted(s["rank"]) == list(range(1, 12))

@@ -31,9 +31,17 @@ def test_ratio_a3(score_ds, actual, fraction, total):
 
 
 # ---------------------------------------------------------------- threshold
-@pytest.mark.parametrize("actual,fraction", [(30.0, 1.0), (30.0000000001, 1.0), (29.99, 0.0), (0.1 + 0.2, 0.0)])
-def test_threshold_a10(score_ds, actual, fraction):
-    res, r = one(score_ds, lambda d: (d.set("targets", "萍乡", "A10", 30.0), d.set("indicators", "萍乡", "A10", actual)))
+@pytest.mark.parametrize("target,actual,fraction", [
+    (30.0, 30.0, 1.0),
+    (30.0, 30.0000000001, 1.0),
+    (30.0, 29.99, 0.0),
+    (30.0, 29.9999999996, 1.0),   # equal to the target at 9 decimals
+    (0.3, 0.1 + 0.2, 1.0),        # 0.30000000000000004: float noise exactly on the boundary meets
+    (0.3, 0.29, 0.0),
+])
+def test_threshold_a10(score_ds, target, actual, fraction):
+    res, r = one(score_ds, lambda d: (d.set("targets", "萍乡", "A10", target),
+                                      d.set("indicators", "萍乡", "A10", actual)))
     assert ledger(res, "萍乡", "A10")["fraction"] == fraction
     assert r["A"] == 50 - 2 * (1 - fraction)
 
@@ -45,7 +53,8 @@ def test_threshold_a10(score_ds, actual, fraction):
     (10.0, 10.5, 0.75, 29.5),   # exactly one 0.5 step
     (10.0, 10.7, 0.5, 29.0),    # 0.7 points over → 2 steps
     (9.0, 9.5, 0.75, 29.5),     # "9.5 − 9.0 is exactly one 0.5 step"
-    (0.3, 0.8, 0.75, 29.5),     # float 0.8 − 0.3 = 0.5000000000000001: still one step
+    (0.3, 0.8, 0.75, 29.5),     # 0.8 − 0.3: one step (in binary64 the difference is exactly 0.5)
+    (0.7, 2.2, 0.25, 28.5),     # float 2.2 − 0.7 = 1.5000000000000002: three steps, not four
     (10.0, 11.5, 0.25, 28.5),
     (10.0, 12.0, 0.0, 28.0),
     (10.0, 13.0, 0.0, 28.0),    # never below 0
