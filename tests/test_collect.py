@@ -49,9 +49,12 @@ def test_round_trip_gives_the_same_scores_and_identical_bytes(returns, tmp_path)
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     direct = service.save(service.score(RunOptions(2024, SAMPLE)), tmp_path / "direct")
     via = service.save(service.score(RunOptions(2024, tmp_path / "a")), tmp_path / "via")
-    for name in ("scores.csv", "ledger.csv"):
-        assert (tmp_path / "via" / name).read_bytes() == (tmp_path / "direct" / name).read_bytes(), name
-    assert direct.result.scores["total"].tolist() == via.result.scores["total"].tolist()
+    assert (tmp_path / "via" / "scores.csv").read_bytes() == (tmp_path / "direct" / "scores.csv").read_bytes()
+    led = via.result.ledger
+    assert led.drop(columns="source").equals(direct.result.ledger)  # the same ledger, plus where each value was typed
+    row = led[(led.city == "上饶") & (led.indicator == "A4")].iloc[0]
+    assert row["source"] == "shangrao.xlsx › 指标 › E3"
+    assert led[(led.city == "南昌") & (led.indicator == "A1")].iloc[0]["source"] == "nanchang.xlsx › 能源 › B6"
     src = (tmp_path / "a" / "sources.csv").read_text(encoding="utf-8").splitlines()
     # 上饶's A4 (the second city indicator, row 3 of 指标) came from shangrao.xlsx › 指标 › E3
     assert any(line.startswith("indicators,上饶,,A4,") and ",shangrao.xlsx,指标,E3," in line for line in src)
@@ -109,3 +112,23 @@ def test_statistics_bureau_figures_win_and_differences_are_listed(returns, tmp_p
     assert "南昌,2024,1736,54.02,153.6,7200\n" in energy
     text = (tmp_path / "out" / "collect_report.csv").read_text(encoding="utf-8")
     assert "城市填报7132.59（nanchang.xlsx › 能源 › E6）" in text
+
+
+def test_a_city_checks_its_own_workbook_before_sending(returns):
+    ok = service.validate(RunOptions(2024, returns / "nanchang.xlsx"))
+    assert (ok.city, ok.file, ok.warnings) == ("南昌", "nanchang.xlsx", [])
+    book = returns / "shangrao.xlsx"
+    _cell(book, "指标", "E3", "12%")
+    _cell(book, "指标", "E5", None)                       # A6 applies (目标 given): must be reported
+    wb = openpyxl.load_workbook(book)
+    row = next(r for r in wb["指标"].iter_rows(min_row=2) if r[0].value == "B1")
+    assert row[3].value == "不适用"                       # 上饶 has no B1 target in the sample
+    row[4].value = 5                                       # a value there is ignored, with a warning
+    wb.save(book)
+    with pytest.raises(InputError) as e:
+        service.validate(RunOptions(2024, book))
+    assert {(p.cell, p.column, p.code) for p in e.value.problems} == {
+        ("E3", "A4", Code.PERCENT_NOT_ALLOWED), ("E5", "A6", Code.MISSING_VALUE)}
+    with pytest.raises(InputError) as e:
+        service.validate(RunOptions(2023, returns / "nanchang.xlsx"))
+    assert [p.code for p in e.value.problems] == [Code.WORKBOOK_WRONG_YEAR]

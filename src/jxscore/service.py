@@ -143,8 +143,18 @@ def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
     return crit, load_inputs(opts.data, opts.year, crit, allow_missing=opts.allow_missing)
 
 
-def validate(opts: RunOptions) -> Inputs:
-    """Raise InputError with every problem, or return the clean inputs (with warnings)."""
+def validate(opts: RunOptions):
+    """Raise InputError with every problem, or return the clean inputs (with warnings).
+
+    A city's own reporting workbook (an .xlsx made by `jxscore template`) gets every check that does
+    not need the other cities, and a `CityCheck` back.
+    """
+    from jxscore.io.intake import check_city_book, is_city_book
+
+    if is_city_book(Path(opts.data)):
+        from jxscore.core.criteria import load_criteria
+
+        return check_city_book(Path(opts.data), opts.year, load_criteria(opts.criteria_path), opts.criteria_path)
     return prepare(opts)[1]
 
 

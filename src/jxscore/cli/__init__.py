@@ -39,7 +39,10 @@ def validate(year: YEAR, data: DATA, criteria: CRITERIA = None, allow_missing: A
         inputs = service.validate(opts(year, data, criteria, allow_missing))
     if fmt == "table":
         echo_warnings(inputs.warnings)
-        typer.echo(text("ui.valid", lang(), data=data, year=year, n=len(inputs.values)))
+        if hasattr(inputs, "city"):  # a city's own workbook
+            typer.echo(text("ui.valid_city", lang(), file=inputs.file, city=inputs.city, year=year))
+        else:
+            typer.echo(text("ui.valid", lang(), data=data, year=year, n=len(inputs.values)))
     else:
         typer.echo(problems_text(inputs.warnings, fmt), nl=False)
 

@@ -175,7 +175,7 @@ def _ledger(c: Criteria, inputs: Inputs, basis: Basis, outcomes: dict[str, Outco
                 "target": o.shown_target[i] if applies else np.nan,
                 "fraction": basis.fractions[i, j], "points_nominal": ind.points,
                 "weight": W[i, j], "points": P[i, j], "flags": flags, "note": note,
-            })
+            } | ({"source": inputs.sources.get((e.name, ind.code), "")} if inputs.sources else {}))
     df = pd.DataFrame(rows)
     order = {e.name: k for k, e in enumerate(c.entities)}
     df["_e"] = df["city"].map(order)

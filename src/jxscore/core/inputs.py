@@ -33,6 +33,7 @@ class Inputs:
     missing: pd.DataFrame  # bool, entity x indicator: applicable but not reported (only with allow_missing)
     warnings: list[Problem] = field(default_factory=list)
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)  # optional tables given (projects, reviews)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (city, indicator) → "file › sheet › cell"
 
 
 def column_letter(j: int) -> str:

@@ -104,9 +104,9 @@ class Builder:
     def add(self, table: str, values: dict[str, Cell | str]) -> None:
         self.rows.setdefault(table, []).append(values)
 
-    def raw(self, table: str) -> tuple[RawTable, dict[tuple[int, str], tuple[str, str, str]]]:
+    def raw(self, table: str, spec=None) -> tuple[RawTable, dict[tuple[int, str], tuple[str, str, str]]]:
         """The table as the validator reads it, and (row number, column) → (file, sheet, cell)."""
-        spec = self.specs[table]
+        spec = spec or self.specs[table]
         header = spec.names
         cells, special, where = [], {}, {}
         for i, r in enumerate(self.rows.get(table, [])):
@@ -493,3 +493,89 @@ def write_collected(col: Collected, criteria: Criteria, out: Path) -> list[str]:
     rec = ["severity", "code", "file", "sheet", "cell", "city", "column", "value", "message"]
     write("collect_report.csv", [rec] + [[problem_record(p, "zh")[k] for k in rec] for p in col.report])
     return names + ["sources.csv", "collect_report.csv"]
+
+
+@dataclass
+class CityCheck:
+    """What a city learns from checking its own workbook before sending it."""
+
+    city: str
+    file: str
+    warnings: list[Problem]
+
+
+def is_city_book(path: Path) -> bool:
+    """An .xlsx with our hidden _meta sheet saying kind = city (cheap: reads only that sheet)."""
+    import openpyxl
+
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        try:
+            if W.META not in wb.sheetnames:
+                return False
+            return any(r[:2] == ("kind", "city") for r in wb[W.META].iter_rows(values_only=True))
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - not readable: the normal reader reports why
+        return False
+
+
+def check_city_book(path: Path, year: int, c: Criteria, criteria_path: Path | None = None) -> CityCheck:
+    """Every check that does not need the other cities, with the same cell-addressed problems."""
+    from dataclasses import replace as dc_replace
+
+    from jxscore.core.inputs import Checker
+
+    check_year(year, c)
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    book = read_book(Path(path), problems)
+    if book is None or not _meta_ok(book, "city", year, c, _sha256(criteria_path) if criteria_path else "",
+                                    problems, warnings):
+        raise InputError(problems)
+    city = book.meta.get("city", "")
+    if city not in c.entity_names:
+        raise InputError(Problem.make(Code.UNKNOWN_CITY, file=book.file, sheet=W.META, value=city,
+                                      known=" ".join(c.entity_names)))
+    specs = table_specs(c)
+    b = Builder(specs)
+    _city_book(book, city, year, c, b, problems)
+    ck = Checker(c)
+    where_all = {}
+    own = {"energy": specs["energy"], "projects": specs.get("projects"),
+           "indicators": dc_replace(specs["indicators"], columns=tuple(
+               col for col in specs["indicators"].columns if col.name == "city"
+               or col.name in {i.code for i in W.city_indicators(c)}))}
+    checked = {}
+    for name, spec in own.items():
+        if spec is None or name not in b.rows:
+            continue
+        t, where = b.raw(name, spec)
+        where_all |= {(name, r, col): loc for (r, col), loc in where.items()}
+        checked[name] = (t, ck.check(t, spec))
+    if "energy" in checked:
+        t, ch = checked["energy"]
+        have = {int(v) for v in ch.values.get("year", []) if v == v}
+        for y in (c.scheme.base_year, year - 1, year):
+            if y not in have:
+                ck.add(Code.MISSING_ROW, file=book.file, sheet=W.ENERGY, column="year", city=city,
+                       what="@what.city_year", year=y, role={c.scheme.base_year: "@role.base", year - 1: "@role.prev",
+                                                             year: "@role.year"}[y])
+    grid = book.sheets.get(W.INDICATORS, [])
+    for i in range(1, len(grid)):  # applicability as the office wrote it in 目标
+        code = clean_text(_cell_at(grid, i, 0).text)
+        if code not in {x.code for x in W.city_indicators(c)} or not c.indicator(code).target:
+            continue
+        target, value = _cell_at(grid, i, 3), _cell_at(grid, i, 4, book.file, W.INDICATORS)
+        na = parse_number(target.text).empty
+        where = {"file": book.file, "sheet": W.INDICATORS, "cell": value.ref, "city": city, "column": code}
+        if na and value.text:
+            ck.add(Code.VALUE_IGNORED_NA, **where, value=value.text)
+        elif not na and not value.text:
+            ck.add(Code.MISSING_VALUE, **where, why="@why.applicable", label=c.indicator(code).name)
+    probs = [_locate(p, where_all, {city: book}, {}) for p in problems + ck.problems]
+    if probs:
+        raise InputError(probs)
+    return CityCheck(city, book.file, sorted(warnings + ck.warnings, key=Problem.sort_key))

@@ -175,4 +175,30 @@ def load_inputs(data: str | Path, year: int, criteria: Criteria, *, allow_missin
     check_year(year, criteria)
     problems: list[Problem] = []
     tables = read_tables(Path(data), table_specs(criteria), problems)
-    return validate_tables(tables, year, criteria, allow_missing=allow_missing, source=Path(data), problems=problems)
+    inputs = validate_tables(tables, year, criteria, allow_missing=allow_missing, source=Path(data), problems=problems)
+    inputs.sources = read_sources(Path(data), year, criteria)
+    return inputs
+
+
+def read_sources(data: Path, year: int, criteria: Criteria) -> dict[tuple[str, str], str]:
+    """Provenance left by `jxscore collect` (sources.csv): where each actual value was typed.
+
+    A1 and A2 are computed from the energy table: they cite the assessment year's energy_total cell.
+    """
+    path = data / "sources.csv" if data.is_dir() else None
+    if path is None or not path.is_file():
+        return {}
+    out: dict[tuple[str, str], str] = {}
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            for r in csv.DictReader(f):
+                where = f"{r.get('file', '')} › {r.get('sheet', '')} › {r.get('cell', '')}"
+                if r.get("table") == "indicators":
+                    out[(r.get("city", ""), r.get("column", ""))] = where
+                elif r.get("table") == "energy" and r.get("key") == str(year) and r.get("column") == "energy_total":
+                    for ind in criteria.indicators:
+                        if ind.value == "computed":
+                            out[(r.get("city", ""), ind.code)] = where
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}  # provenance is a courtesy: a damaged sources.csv never stops scoring
+    return out

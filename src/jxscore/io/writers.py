@@ -19,6 +19,7 @@ LEDGER_HEADERS = {
     "city": "设区市", "city_code": "行政区划代码", "category": "类别", "indicator": "指标代码", "name": "指标",
     "unit": "单位", "rule": "评分规则", "actual": "实际值", "target": "目标值", "fraction": "得分系数",
     "points_nominal": "分值", "weight": "折算分值", "points": "得分", "flags": "标记", "note": "说明",
+    "source": "数据来源",
 }
 SCORES_HEADERS = {
     "rank": "排名", "city": "设区市", "city_code": "行政区划代码", "grade": "考核等级", "base_grade": "按分数等级",
@@ -98,11 +99,86 @@ def write_manifest(data: dict, path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+# ------------------------------------------------------------------ results.xlsx
+
+_XLSX_FONT = "Noto Sans CJK SC"  # the CJK font the PDFs use; Simplified forms (not the JP/KR/TC variants)
+_XLSX_SIZE = 10  # pt
+_XLSX_LINE = 14.5  # pt per wrapped line of 10 pt Noto Sans CJK (ascent + descent ~1.45 em)
+_XLSX_TWO_DECIMALS = {"total", "points", "weight", "points_nominal"}  # + the category subtotals
+_XLSX_FRACTION = {"fraction"}  # a coefficient keeps its digits: 0.785714
+_XLSX_WRAP = {"note": 56}  # columns that wrap at a fixed width
+_XLSX_MAX_WIDTH = 40  # wider text wraps
+_XLSX_FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # = report.pdf FIXED_DATE
+
+
+def _xlsx_time():
+    """The workbook's created/modified time and its zip entries' time: fixed, or SOURCE_DATE_EPOCH
+    (as the PDFs do) - the same inputs give the same bytes."""
+    import datetime as dt
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():  # zip timestamps cannot say anything before 1980
+        t = max(dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None), dt.datetime(1980, 1, 1))
+    else:
+        t = dt.datetime(*_XLSX_FIXED_TIME)
+    return t
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: a CJK (wide) character counts two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _xlsx_shown(value: object, number_format: str) -> str:
+    """The text a cell shows (close enough to size its column)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    if number_format == "0.00":
+        return f"{value:.2f}"
+    if number_format == "0.00####":
+        return f"{value:.6f}".rstrip("0").ljust(len(f"{value:.2f}"), "0")
+    return f"{round(value, 6):.12g}"  # General: Excel and Calc round what does not fit to the width
+
+
+def _xlsx_header_text(text: str) -> str:
+    return text.replace("&", "&&")  # & starts a code in headers and footers
+
+
+def _fixed_time_zip(date_time: tuple):
+    """A ZipFile class whose entries all carry one timestamp (writestr stamps the current time, write
+    - used by openpyxl for the worksheets - the temporary file's)."""
+    import zipfile
+
+    class FixedTimeZip(zipfile.ZipFile):
+        def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+            self.writestr(arcname or Path(filename).name, Path(filename).read_bytes(), compress_type, compresslevel)
+
+        def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+            if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+                zinfo = zipfile.ZipInfo(zinfo_or_arcname, date_time=date_time)
+                zinfo.compress_type = self.compression
+                zinfo.external_attr = 0o600 << 16
+                zinfo_or_arcname = zinfo
+            super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    return FixedTimeZip
+
+
 def write_xlsx(result: Result, path: Path) -> None:
-    """A formatted workbook for the office: Chinese headers, text never stored as a formula."""
+    """A workbook for the office, to read and to print: Chinese headers in the SC font, text never
+    stored as a formula, points with 2 decimals; A4 landscape at page width with the header row on
+    every page, frozen panes and filters; identical bytes for identical results."""
+    import math
+    import zipfile
+
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     sheets = [
@@ -110,32 +186,77 @@ def write_xlsx(result: Result, path: Path) -> None:
         ("评分明细", result.ledger, LEDGER_HEADERS),
     ]
     cats = {k.code: f"{k.code} {k.name}" for k in result.criteria.categories}
+    two_decimals = _XLSX_TWO_DECIMALS | set(cats)
+    scheme = result.criteria.scheme.name
     head_fill = PatternFill("solid", fgColor="DDE6F0")
+    edge = Side(style="thin", color="A6A6A6")
+    border = Border(left=edge, right=edge, top=edge, bottom=edge)
+    head_font = Font(name=_XLSX_FONT, size=_XLSX_SIZE, bold=True)
+    body_font = Font(name=_XLSX_FONT, size=_XLSX_SIZE)
+    head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    wrap_align = Alignment(vertical="top", wrap_text=True)
+    top_align = Alignment(vertical="top")
     for n, (title, df, headers) in enumerate(sheets):
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = title
-        names = [headers.get(col, cats.get(col, col)) for col in df.columns]
+        columns = list(df.columns)
+        names = [headers.get(col, cats.get(col, col)) for col in columns]
+        formats = ["0.00" if col in two_decimals else "0.00####" if col in _XLSX_FRACTION else "General"
+                   for col in columns]
         ws.append(names)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.fill = head_fill
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         for row in df.itertuples(index=False):
             ws.append([None if (isinstance(v, float) and np.isnan(v)) else
                        (v.item() if isinstance(v, np.generic) else cell_text(v)) for v in row])
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
+
+        # widths from what the cells show (header and values, CJK counted double); longer text wraps
+        widths, wraps = [], []
+        for j, (col, values) in enumerate(zip(columns, ws.iter_cols(min_row=2, values_only=True))):
+            head = _display_width(str(names[j])) + 2
+            natural = max([head] + [_display_width(_xlsx_shown(v, formats[j])) + 2 for v in values])
+            width = _XLSX_WRAP.get(col) or max(8, head, min(natural, _XLSX_MAX_WIDTH))
+            widths.append(width)
+            wraps.append(col in _XLSX_WRAP or natural > width)
+            ws.column_dimensions[get_column_letter(j + 1)].width = width
+
+        for cell in ws[1]:
+            cell.font, cell.fill, cell.alignment, cell.border = head_font, head_fill, head_align, border
+        for r, row in enumerate(ws.iter_rows(min_row=2), start=2):
+            lines = 1
+            for j, cell in enumerate(row):
+                cell.font, cell.border = body_font, border
+                cell.alignment = wrap_align if wraps[j] else top_align
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a live formula
-                elif isinstance(cell.value, float):
-                    cell.number_format = "0.00" if df.columns[cell.column - 1] in ("total", "points", "weight") \
-                        else "0.######"
-        for j, col in enumerate(df.columns, start=1):
-            width = 40 if col == "note" else max(8, min(24, len(str(names[j - 1])) * 2 + 2))
-            ws.column_dimensions[get_column_letter(j)].width = width
+                    if wraps[j]:  # a wide character takes ~1.9 width units in 10 pt Noto Sans CJK: ~5 % slack
+                        lines = max(lines, math.ceil(_display_width(cell.value) / (widths[j] - 2)))
+                elif isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                    cell.number_format = formats[j]
+            if lines > 1:  # Excel does not grow a row for wrapped text by itself
+                ws.row_dimensions[r].height = round(lines * _XLSX_LINE + 3, 1)
+
+        last = f"{get_column_letter(len(columns))}{max(ws.max_row, 2)}"
         ws.freeze_panes = "C2"
+        ws.auto_filter.ref = f"A1:{last}"
+        ws.print_title_rows = "1:1"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.6, header=0.3, footer=0.3)
+        ws.print_options.horizontalCentered = True
+        for part, text in ((ws.oddHeader.left, scheme), (ws.oddHeader.right, f"{result.year}年度 {title}"),
+                           (ws.oddFooter.center, "第 &P 页，共 &N 页")):
+            part.text = text if text.startswith("第 &P") else _xlsx_header_text(text)
+            part.font, part.size = f"{_XLSX_FONT},Regular", 9
+
+    when = _xlsx_time()
     wb.properties.creator = "jxscore"
-    wb.save(path)
+    wb.properties.created = wb.properties.modified = when
+    # openpyxl's save() stamps `modified` with the current time; its writer, given a zip with fixed entry
+    # times, writes the same bytes every run
+    with _fixed_time_zip(when.timetuple()[:6])(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
 
 
 def write_score_outputs(result: Result, out: Path, manifest: dict) -> list[str]:
