@@ -8,14 +8,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from builders import Dataset
 from typer.testing import CliRunner
 
-from jxscore.core.aggregate import evaluate
+from builders import Dataset
+from jxscore.analysis.sensitivity import SensitivityOptions, ranks_and_grades, run_sensitivity, sample_weights
 from jxscore.cli import app
+from jxscore.core.aggregate import evaluate
 from jxscore.core.problems import UsageError
-from jxscore.analysis.sensitivity import (SensitivityOptions, ranks_and_grades, run_sensitivity, sample_weights)
 from jxscore.service import RunOptions, run_score
+
+SAMPLE = Path(__file__).parent.parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,96 @@ def test_vectorised_equals_one_by_one(duel):
     for i in range(len(W)):
         ev = evaluate(b, W[i])
         assert np.array_equal(ranks[i], ev.rank) and np.array_equal(grades[i], ev.grade)
+
+
+@pytest.mark.parametrize("band,rescale", [(0.25, True), (0.6, True), (0.6, False)])
+def test_vectorised_equals_the_scalar_path_on_the_sample(band, rescale):
+    """The sample year has N/A indicators, caps, vetoes and bonus points: every block size gives
+    the ranks and grades of `evaluate` called with one weight vector at a time."""
+    res = run_score(RunOptions(2024, SAMPLE), explain=False)[0]
+    b = res.basis
+    o = SensitivityOptions(samples=300, seed=8, band=band, rescale=rescale)
+    W = sample_weights(b, o, np.random.default_rng(8), o.samples)
+    one = [evaluate(b, w) for w in W]
+    want_r, want_g = np.array([e.rank for e in one]), np.array([e.grade for e in one])
+    assert len({tuple(r) for r in want_r}) >= 3  # the samples really reorder the cities
+    for block in (1, 7, 300, 4096):
+        ranks, grades = ranks_and_grades(b, W, chunk=block)
+        assert np.array_equal(ranks, want_r) and np.array_equal(grades, want_g), block
+    many = evaluate(b, W)  # all samples in one evaluate call
+    assert np.array_equal(many.rank, want_r) and np.array_equal(many.grade, want_g)
+    assert np.array_equal(many.total, np.array([e.total for e in one]))
+
+
+def test_hand_worked_tie_breaks_per_sample():
+    """A = X1 + X2, B = Y1, D = Z1 (cap 5); grades 95/80/60; ties: grade, total, A, p, code.
+    Fractions (X1, X2, Y1, Z1), p and code:
+      甲 (1, 0, 1, 0)    p 0.5 360300 · 乙 (0, 1, 1, 0)  p 0.5 360100 · 丙 (1, 1, 0, 0) p 0.5 360200
+      丁 (0, .5, 1, 0)   p 0.5 360000 · 戊 (1, 1, 1, 1)  p 0.5 360500, vetoed
+      己 (1, 1, .25, 0)  p 0.5 360600 · 庚 (.5, .5, 1, 0) p 0.9 360700
+    s0 = (30, 30, 40, 3): totals 70 70 60 55 103 70 70. 基本完成: 己 (A 60) · 庚 (A 30, p 0.9) ·
+       乙, 甲 (A 30, p 0.5: by code) · 丙 60; 未完成: 戊 103 (vetoed), 丁 55.
+    s1 = (40, 20, 40, 3): 80 60 60 50 103 70 70. 完成: 甲; 基本完成: 己 70 (A 60), 庚 70 (A 30),
+       丙 60 (A 60), 乙 60 (A 20); 未完成: 戊, 丁.
+    s2 = (20, 40, 40, 3): 60 80 60 60 103 70 70. 完成: 乙; 基本完成: 己, 庚, 丙 60 (A 60),
+       丁 and 甲 60 (A 20, p 0.5: by code 360000 < 360300); 未完成: 戊.
+    s3 = s0 with X1 = 30.0000001: 甲 70.0000001 → 70.00 and A 30.0000001 → 30.000000 at 6
+       decimals, 庚 A 30.00000005 → 30.000000: the same ties as s0, broken the same way."""
+    from test_weights import hand_basis
+
+    F = [[1, 0, 1, 0], [0, 1, 1, 0], [1, 1, 0, 0], [0, 0.5, 1, 0], [1, 1, 1, 1], [1, 1, 0.25, 0], [0.5, 0.5, 1, 0]]
+    b = hand_basis(F, [30, 30, 40, 3], [0, 0, 1, 2], ["A", "B", "D"], [60, 40, 5], [False, False, True],
+                   codes=["360300", "360100", "360200", "360000", "360500", "360600", "360700"],
+                   p=[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9], veto=[0, 0, 0, 0, 1, 0, 0])
+    W = np.array([[30, 30, 40, 3], [40, 20, 40, 3], [20, 40, 40, 3], [30.0000001, 30, 40, 3]], dtype=float)
+    #               甲  乙  丙  丁  戊  己  庚
+    want_rank = [[4, 3, 5, 7, 6, 1, 2],
+                 [1, 5, 4, 7, 6, 2, 3],
+                 [6, 1, 4, 5, 7, 2, 3],
+                 [4, 3, 5, 7, 6, 1, 2]]
+    want_grade = [[2, 2, 2, 3, 3, 2, 2],
+                  [1, 2, 2, 3, 3, 2, 2],
+                  [2, 1, 2, 2, 3, 2, 2],
+                  [2, 2, 2, 3, 3, 2, 2]]
+    for block in (1, 3, 4):
+        ranks, grades = ranks_and_grades(b, W, chunk=block)
+        assert ranks.tolist() == want_rank and grades.tolist() == want_grade
+    for i, w in enumerate(W):
+        ev = evaluate(b, w)
+        assert ev.rank.tolist() == want_rank[i] and ev.grade.tolist() == want_grade[i]
+    assert evaluate(b, W[3]).total.tolist() == [70.0, 70.0, 60.0, 55.0, 103.0, 70.0, 70.0]
+
+
+def test_rounding_is_the_rulebook_formula():
+    """§2: round to 6 decimals, then half up to d decimals — written out literally here and compared
+    with the engine's integer-cents rounding on values at and around every kind of boundary."""
+    from jxscore.core.aggregate import round_total
+
+    rng = np.random.default_rng(0)
+    base = np.round(rng.uniform(0, 110, 20_000), 3)
+    x = np.concatenate([base, base + 0.005, base + 0.0049999996, base + 0.0050000004, base - 5e-7, base + 5e-7,
+                        rng.uniform(0, 110, 20_000), [0.0, 94.995, 2.675, 1.005, 0.125, 104.9999999]])
+    for d in range(7):
+        literal = np.floor(np.round(np.round(x, 6) * 10.0**d, 6) + 0.5) / 10.0**d
+        assert np.array_equal(round_total(x, d), literal), d
+
+
+def test_monte_carlo_memory_grows_with_samples_times_cities(duel):
+    """100,000 samples: the (S, m) weights are the input; ranks and grades take S × n × 2 bytes
+    each, the blocks a few MB — never S × n × indicators (here 100,000 × 11 × 36 × 8 = 317 MB)."""
+    import tracemalloc
+
+    b = duel.basis
+    S, n = 100_000, len(b.entities)
+    W = sample_weights(b, SensitivityOptions(samples=S), np.random.default_rng(0), S)
+    tracemalloc.start()
+    try:
+        ranks, grades = ranks_and_grades(b, W)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert ranks.shape == grades.shape == (S, n)
+    assert peak < 2 * S * n * 2 + 8 * 2**20, peak
 
 
 def test_summaries(duel):

@@ -131,9 +131,9 @@ def compare_methods(result: Result, *, seed: int = 0, repeat: int = 1, reversal:
 def rank_reversal(pipes: dict, dm, *, seed: int, repeat: int) -> pd.DataFrame:
     """scikit-criteria's rank-invariance test (Wang & Triantaphyllou criterion 1): worsen each
     non-best city and check the best one stays first (OPR) and the others keep their order."""
-    from skcriteria.ranksrev import RankInvariantChecker
-
     import warnings
+
+    from skcriteria.ranksrev import RankInvariantChecker
 
     rows = []
     for name, pipe in pipes.items():

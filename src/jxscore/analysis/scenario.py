@@ -5,9 +5,10 @@ switch vetoes or caps off; fractions are never touched, so no input is re-read."
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

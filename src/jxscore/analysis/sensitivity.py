@@ -3,9 +3,9 @@ indices of the category weights (JRC/OECD composite-indicator practice: uncertai
 sensitivity analysis).
 
 Everything runs as array computations: the samples go through `aggregate.ranks_and_grades` in
-cache-sized blocks (memory grows as samples × cities), never a Python loop per sample. Fractions, vetoes and caps are fixed;
-only weights vary, and A+B+C is rescaled to its nominal total (100) in every sample, as a what-if
-does by default. A fixed seed gives identical numbers and output bytes.
+cache-sized blocks (memory grows as samples × cities), never a Python loop per sample. Fractions,
+vetoes and caps are fixed; only weights vary, and A+B+C is rescaled to its nominal total (100) in
+every sample, as a what-if does by default. A fixed seed gives identical numbers and output bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from jxscore.core.aggregate import BLOCK, Basis
 from jxscore.core.aggregate import ranks_and_grades as aggregate_ranks_and_grades
 from jxscore.core.engine import Result
 from jxscore.core.problems import Code, Problem, UsageError
+from jxscore.core.weights import model as weight_model
 from jxscore.core.weights import rescale_to_nominal, weighted_mask
 
 Method = Literal["uniform", "dirichlet"]
@@ -78,24 +79,25 @@ def sample_weights(basis: Basis, opts: SensitivityOptions, rng: np.random.Genera
     drawn and rescaled block by block (the same random stream as one draw of all samples, so
     the same numbers), each block while it is in the CPU cache.
     """
-    wt = weighted_mask(basis)
+    wm = weight_model(basis)
+    wt, wc = wm.weighted, wm.weighted_columns
     p = basis.points.astype(float)
     W = np.empty((size, p.size))
     W[:, ~wt] = p[~wt]
     if opts.method == "uniform":
         low, high = 1.0 - opts.band, 1.0 + opts.band
-        span = high - low  # Generator.uniform draws low + (high − low)·U, U = random()
-        buf = np.empty((min(size, BLOCK), int(wt.sum())))
+        span = high - low  # Generator.uniform draws low + (high − low)·U with U = random()
+        pw = p[wt]
+        buf = np.empty((min(size, BLOCK), pw.size))
         for lo in range(0, size, BLOCK):
-            block = W[lo:lo + BLOCK]
-            u = buf[: block.shape[0]]
+            u = buf[: min(BLOCK, size - lo)]
             rng.random(out=u)
             u *= span
             u += low
-            u *= p[wt]
-            block[:, wt] = u
+            u *= pw
             if opts.rescale:
-                rescale_to_nominal(basis, block)
+                wm.rescale_weighted(u)
+            W[lo:lo + u.shape[0], wc] = u
         return W
     mu = p[wt] / p[wt].sum()
     W[:, wt] = rng.dirichlet(dirichlet_concentration(basis, opts.band) * mu, size=size) * p[wt].sum()

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jxscore.analysis.scenario import Scenario, scenario_weights
 from jxscore.core.aggregate import Basis, Evaluation, evaluate
 from jxscore.core.engine import Result
 from jxscore.core.weights import effective_weights, weighted_mask
-from jxscore.analysis.scenario import Scenario, scenario_weights
 
 SHOWN = 0.005  # points below this are noise in a two-decimal total
 TOP = 3  # indicators named per mover

@@ -17,6 +17,7 @@ cities; `evaluate` runs it once and keeps every intermediate.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -176,9 +177,10 @@ def _base_grade(basis: Basis, cents: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the pipeline, cities × samples
-def _total(wm: WeightModel, ws: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """(n, S) A + B + C + D summed in category order, from the weighted scores (cw, n, S)."""
-    tot = np.empty(ws.shape[1:]) if out is None else out[:, : ws.shape[2]]
+def _total(wm: WeightModel, ws: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
+    """(n, S) A + B + C + D summed in category order, from the weighted categories' (n, S) scores."""
+    S = ws[0].shape[1] if len(ws) else 1
+    tot = np.empty((wm.n, S)) if out is None else out[:, :S]
     k = 0
     for ci in range(wm.c):
         term = wm.bonus_score[:, ci:ci + 1] if wm.bonus[ci] else ws[k]
@@ -190,57 +192,70 @@ def _total(wm: WeightModel, ws: np.ndarray, out: np.ndarray | None = None) -> np
     return tot
 
 
-def _category_row(wm: WeightModel, ws: np.ndarray, ci: int) -> np.ndarray:
+def _category_row(wm: WeightModel, ws: Sequence[np.ndarray], ci: int) -> np.ndarray:
     if wm.bonus[ci]:
         return wm.bonus_score[:, ci:ci + 1]
     return ws[int(np.searchsorted(wm.scored, ci))]
 
 
-def _rank(basis: Basis, grade: np.ndarray, cents: np.ndarray, ws: np.ndarray) -> np.ndarray:
-    """(n, S) unique ranks 1..n by the tie-break plan (see `Basis._rank_plan`)."""
-    n, S = cents.shape
-    parts: list[tuple[np.ndarray, int]] = []  # (values: whole numbers ≥ 0, smaller = better; span)
+def _rank(basis: Basis, grade: np.ndarray, cents: np.ndarray, ws: Sequence[np.ndarray]) -> np.ndarray:
+    """(n, S) unique ranks 1..n by the tie-break plan (see `Basis._rank_plan`).
+
+    Each key is a whole number (grade index, cents, micro-points, a static rank) with a sign
+    (+1: smaller is better); with span_p = its range in this block and M_p = Π_{q>p} span_q,
+    key = Σ_p sign_p·v_p·M_p orders the entities exactly as the keys do lexicographically — one
+    float64 of exact integers, checked to stay below 2^53, else lexsort.
+    """
+    parts: list[tuple[np.ndarray, float, float, float]] = []  # (values, sign, lo, hi)
     for kind, arg in basis._keys:
         if kind == "grade":
-            parts.append((grade, len(basis.grade_names)))
-            continue
-        if kind == "static":
-            parts.append((np.asarray(arg)[:, None], int(np.max(arg)) + 1))
-            continue
-        v = cents if kind == "total" else np.rint(_category_row(basis.weight_model, ws, int(arg)) * 1e6)
-        lo, hi = float(v.min()), float(v.max())
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            return _rank_lex(basis, grade, cents, ws)
-        parts.append((hi - v, int(hi - lo) + 1))
-    span = 1
-    for _, s in parts:
-        span *= s
-    if span >= _EXACT:
+            parts.append((grade, 1.0, 0.0, float(len(basis.grade_names) - 1)))
+        elif kind == "static":
+            parts.append((np.asarray(arg)[:, None], 1.0, 0.0, float(np.max(arg))))
+        else:
+            v = cents if kind == "total" else np.rint(_category_row(basis.weight_model, ws, int(arg)) * 1e6)
+            lo, hi = float(v.min()), float(v.max())
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                return _rank_lex(basis, grade, cents, ws)
+            parts.append((v, -1.0, lo, hi))
+    mult, bound = 1.0, 0.0
+    scaled = []
+    for v, sign, lo, hi in reversed(parts):
+        scaled.append((v, sign * mult))
+        bound += max(abs(lo), abs(hi)) * mult
+        mult *= hi - lo + 1
+    if max(bound, mult) >= _EXACT:
         return _rank_lex(basis, grade, cents, ws)
-    key = np.zeros((n, S))
-    for v, s in parts:  # most significant first: key·span + v, exact integers
-        key *= s
-        key += v
+    scaled.reverse()
+    v0, m0 = scaled[0]
+    key = np.multiply(v0, m0, out=np.empty(cents.shape))
+    tmp = np.empty(cents.shape)
+    for v, m in scaled[1:]:
+        if v.shape[-1] == 1:
+            key += v * m
+        else:
+            key += np.multiply(v, m, out=tmp)
     return _rank_from_key(key)
 
 
 def _rank_from_key(key: np.ndarray) -> np.ndarray:
-    """1 + the number of entities with a smaller key, per column (keys unique in a column)."""
+    """1 + the number of entities with a smaller key, per column (keys unique in a column):
+    int8 counts for up to 64 entities (n² compares of samples-long rows), else a sort."""
     n = key.shape[0]
     if n > _COUNT_RANK_MAX:
         order = np.argsort(key, axis=0)
         rank = np.empty(key.shape, dtype=np.int32 if n > 32_000 else np.int16)
         np.put_along_axis(rank, order, np.arange(1, n + 1, dtype=rank.dtype)[:, None], axis=0)
         return rank
-    rank = np.ones(key.shape, dtype=np.int16)
+    rank = np.ones(key.shape, dtype=np.int8)
     beats = np.empty(key.shape, dtype=bool)
     for j in range(n):
         np.less(key[j], key, out=beats)  # does entity j come before each entity?
-        rank += beats
+        rank += beats.view(np.int8)
     return rank
 
 
-def _rank_lex(basis: Basis, grade: np.ndarray, cents: np.ndarray, ws: np.ndarray) -> np.ndarray:
+def _rank_lex(basis: Basis, grade: np.ndarray, cents: np.ndarray, ws: Sequence[np.ndarray]) -> np.ndarray:
     """The same order by lexsort, for keys that do not pack into 53 bits (or are not finite)."""
     keys = []
     for kind, arg in basis._keys:
@@ -291,12 +306,15 @@ def evaluate(basis: Basis, weights: np.ndarray | None = None, *, vetoes_off: fro
 
 def ranks_and_grades(basis: Basis, W: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """(S, n) int16 ranks and grade indices for S weight vectors, the whole scheme per sample, in
-    blocks of `block` samples: memory grows as samples × cities, never × indicators."""
+    blocks of `block` samples: memory grows as samples × cities, never × indicators.
+
+    Both are transposed views of (n, S) arrays (column-major): per-city statistics over the
+    samples read contiguous rows."""
     W = np.asarray(W, dtype=float)
     wm = basis.weight_model
     S, n = W.shape[0], wm.n
-    ranks = np.empty((S, n), dtype=np.int16)
-    grades = np.empty((S, n), dtype=np.int16)
+    ranks = np.empty((n, S), dtype=np.int16)
+    grades = np.empty((n, S), dtype=np.int16)
     _, _, floor = basis._default_switches
     floor = floor[:, None]
     block = max(1, min(block, S))
@@ -307,11 +325,9 @@ def ranks_and_grades(basis: Basis, W: np.ndarray, block: int = BLOCK) -> tuple[n
             hi = min(S, lo + block)
             ws = wm.weighted_scores_T(W[lo:hi], out=gbuf)
             cents = to_cents(_total(wm, ws, out=tbuf), basis.total_decimals, out=tbuf[:, : hi - lo])
-            grade = _base_grade(basis, cents)
-            np.maximum(grade, floor, out=grade)
-            grades[lo:hi] = grade.T
-            ranks[lo:hi] = _rank(basis, grade, cents, ws).T
-    return ranks, grades
+            grade = np.maximum(_base_grade(basis, cents), floor, out=grades[:, lo:hi])
+            ranks[:, lo:hi] = _rank(basis, grade, cents, ws)
+    return ranks.T, grades.T
 
 
 def rank_entities(basis: Basis, grade: np.ndarray, total: np.ndarray, cs: np.ndarray) -> np.ndarray:

@@ -72,31 +72,32 @@ class WeightModel:
         # Σ_j (f∘a)_ij·w_j; where city i has an N/A indicator in k, an extra row holds den (a
         # restricted to k) and one per such category holds P (its indicator mask).
         self.scored = np.flatnonzero(~self.bonus)  #: weighted category indices, scheme order
-        cw = self.scored.size
         self._blocks: list[tuple[object, np.ndarray, int]] = []  # (columns, (rows, m_k) matrix, first row)
+        self._num_rows: list[int] = []  # first row of category k's n score rows
         part_num, part_den, part_P = [], [], []
-        extra = cw * n
-        for k, ci in enumerate(self.scored):
+        row = 0
+        for ci in self.scored:
             idx = np.flatnonzero(self.category_of == ci)
-            cols = _as_slice(idx)
-            self._blocks.append((cols, np.ascontiguousarray(self.fa[:, idx]), k * n))
             part = np.flatnonzero(~self.full[:, ci])
+            mat = [self.fa[:, idx]]
             if part.size:
-                dm = np.vstack([self.applicable[np.ix_(part, idx)].astype(float), np.ones((1, idx.size))])
-                self._blocks.append((cols, dm, extra))
-                part_num += list(k * n + part)
-                part_den += list(extra + np.arange(part.size))
-                part_P += [extra + part.size] * part.size
-                extra += part.size + 1
+                mat += [self.applicable[np.ix_(part, idx)].astype(float), np.ones((1, idx.size))]
+                part_num += list(row + part)
+                part_den += list(row + n + np.arange(part.size))
+                part_P += [row + n + part.size] * part.size
+            mat = np.ascontiguousarray(np.vstack(mat))
+            self._blocks.append((_as_slice(idx), mat, row))
+            self._num_rows.append(row)
+            row += mat.shape[0]
+        self.rows = row  #: K, rows of the products for one sample
         self._part_num = np.array(part_num, dtype=int)  # rows renormalised: num·(P/den)
         self._part_den = np.array(part_den, dtype=int)
         self._part_P = np.array(part_P, dtype=int)
-        self.rows = extra  #: K, rows of the products for one sample
         wcols = _as_slice(np.flatnonzero(self.weighted))
         self.weighted_columns = wcols  #: the weighted columns as a slice when contiguous, else indices
 
     @classmethod
-    def from_basis(cls, basis: Any) -> "WeightModel":
+    def from_basis(cls, basis: Any) -> WeightModel:
         return cls(basis.points, basis.category_of, basis.category_points, basis.bonus, basis.applicable,
                    basis.fractions, basis.compare_decimals)
 
@@ -108,16 +109,16 @@ class WeightModel:
             np.matmul(mat, W[:, cols].T, out=out[row:row + mat.shape[0]])
         return out
 
-    def weighted_scores_T(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """(cw, n, S) scores of the weighted categories (`scored`), renormalised (§4): one product,
-        then num·(P/den) where an indicator does not apply. A view on the product buffer."""
+    def weighted_scores_T(self, W: np.ndarray, out: np.ndarray | None = None) -> list[np.ndarray]:
+        """Scores of the weighted categories (`scored`), one (n, S) array each, renormalised (§4):
+        the products, then num·(P/den) where an indicator does not apply. Views on the buffer."""
         G = self.products(W, out)
         if self._part_num.size:
             den = G[self._part_den]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(den > 0, G[self._part_P] / den, 0.0)
             G[self._part_num] *= ratio
-        return G[: self.scored.size * self.n].reshape(self.scored.size, self.n, -1)
+        return [G[r:r + self.n] for r in self._num_rows]
 
     def _scale_T(self, W: np.ndarray) -> np.ndarray:
         """(c, n, S) per-city-per-category scale from the same product as the scores."""
@@ -129,8 +130,9 @@ class WeightModel:
             den = G[self._part_den]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(den > 0, G[self._part_P] / den, 0.0)
-            k, i = np.divmod(self._part_num, self.n)
-            out[self.scored[k], i] = ratio
+            for r, v in zip(self._part_num, ratio):
+                k = int(np.searchsorted(self._num_rows, r, side="right")) - 1
+                out[self.scored[k], r - self._num_rows[k]] = v
         return out
 
     # ---------------------------------------------------------------- public API
@@ -154,7 +156,8 @@ class WeightModel:
         """(c, n, S) scores of every category (bonus ones are constant across samples)."""
         S = W.shape[0]
         cs = np.empty((self.c, self.n, S))
-        cs[self.scored] = self.weighted_scores_T(W, out)
+        for ci, rows in zip(self.scored, self.weighted_scores_T(W, out)):
+            cs[ci] = rows
         for ci in np.flatnonzero(self.bonus):
             cs[ci] = self.bonus_score[:, ci][:, None]
         return cs
@@ -175,10 +178,10 @@ class WeightModel:
             den = G[self._part_den]
             with np.errstate(divide="ignore", invalid="ignore"):
                 mean = np.where(den > 0, G[self._part_num] / den, 0.0)
-            k, i = np.divmod(self._part_num, self.n)
-            for kk, ii, v in zip(k, i, mean):
-                cols = (self.category_of == self.scored[kk]) & ~self.applicable[ii]
-                F[ii, cols] = v
+            for r, v in zip(self._part_num, mean):
+                k = int(np.searchsorted(self._num_rows, r, side="right")) - 1
+                i = r - self._num_rows[k]
+                F[i, (self.category_of == self.scored[k]) & ~self.applicable[i]] = v
         return F
 
     def rescale(self, W: np.ndarray) -> np.ndarray:
