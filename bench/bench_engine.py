@@ -2,7 +2,8 @@
 
 Each is timed against (a) a plain numpy weighted sum and ranking of the same fraction matrix and
 (b) scikit-criteria's WeightedSumModel pipeline on the same matrix. Run: `make bench` or
-`.venv/bin/python bench/bench_engine.py`. Prints medians of repeated in-process timings.
+`.venv/bin/python bench/bench_engine.py`. Every figure is in-process wall time of repeated calls,
+printed as median [min–max] over the runs.
 """
 
 from __future__ import annotations
@@ -19,21 +20,24 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from jxscore.core.aggregate import Basis, evaluate  # noqa: E402
-from jxscore.core.criteria import load_criteria  # noqa: E402
 from jxscore.core.engine import score  # noqa: E402
-from jxscore.core.inputs import load_inputs  # noqa: E402
+from jxscore.service import RunOptions, prepare  # noqa: E402
 
 
-def timeit(fn, repeat: int = 30, number: int = 1) -> float:
-    """Median seconds per call."""
-    fn()  # warm-up
+def timeit(fn, repeat: int = 30) -> list[float]:
+    """Seconds per call, `repeat` calls after one warm-up."""
+    fn()
     runs = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        runs.append((time.perf_counter() - t0) / number)
-    return statistics.median(runs)
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return runs
+
+
+def fmt(runs: list[float], unit: str = "ms") -> str:
+    k = {"ms": 1e3, "µs": 1e6}[unit]
+    return f"{statistics.median(runs) * k:8.3f} {unit} [{min(runs) * k:.3f}–{max(runs) * k:.3f}]"
 
 
 def synthetic_basis(n: int, m: int, seed: int = 0) -> Basis:
@@ -69,48 +73,50 @@ def numpy_plain(F: np.ndarray, w: np.ndarray):
 
 
 def skcriteria_pipeline(F: np.ndarray, w: np.ndarray):
+    import skcriteria as skc
     from skcriteria.agg.simple import WeightedSumModel
+    from skcriteria.pipelines import mkpipe
     from skcriteria.preprocessing.invert_objectives import InvertMinimize
     from skcriteria.preprocessing.scalers import SumScaler
-    from skcriteria.pipelines import mkpipe
-    import skcriteria as skc
 
     dm = skc.mkdm(np.nan_to_num(F) + 1e-9, objectives=[max] * F.shape[1], weights=w)
     pipe = mkpipe(InvertMinimize(), SumScaler(target="weights"), WeightedSumModel())
     return pipe.evaluate(dm)
 
 
-def report(label: str, basis: Basis) -> dict:
-    w = basis.points
-    F = basis.fractions
+def report(label: str, basis: Basis) -> None:
+    w, F = basis.points, basis.fractions
     t_engine = timeit(lambda: evaluate(basis), repeat=50)
     t_np = timeit(lambda: numpy_plain(F, w), repeat=50)
     skcriteria_pipeline(F, w)  # import and warm up
     t_sk = timeit(lambda: skcriteria_pipeline(F, w), repeat=10)
-    print(f"{label}: engine (aggregate+grade+rank) {t_engine * 1e3:.3f} ms | numpy weighted sum+rank "
-          f"{t_np * 1e3:.3f} ms | scikit-criteria pipeline {t_sk * 1e3:.3f} ms | "
-          f"engine/numpy {t_engine / t_np:.2f}× | scikit-criteria/engine {t_sk / t_engine:.0f}×")
-    return {"engine": t_engine, "numpy": t_np, "skcriteria": t_sk}
+    me, mn, ms = (statistics.median(t) for t in (t_engine, t_np, t_sk))
+    print(f"{label}")
+    print(f"  engine evaluate (§4 weights, totals, grades, caps, vetoes, ranks) {fmt(t_engine)}")
+    print(f"  numpy weighted sum + argsort                                     {fmt(t_np)}")
+    print(f"  scikit-criteria WeightedSumModel pipeline                        {fmt(t_sk)}")
+    print(f"  engine / numpy {me / mn:.1f}×   scikit-criteria / engine {ms / me:.0f}×")
 
 
 def main() -> None:
-    crit = load_criteria()
-    inputs = load_inputs(ROOT / "data", 2024, crit)
+    crit, inputs = prepare(RunOptions(2024, ROOT / "data"))
     t_full = timeit(lambda: score(inputs, crit, explain=True), repeat=20)
     t_num = timeit(lambda: score(inputs, crit, explain=False), repeat=20)
     res = score(inputs, crit, explain=False)
-    print(f"11 cities, all rules from validated inputs: with ledger {t_full * 1e3:.2f} ms, "
-          f"numbers only {t_num * 1e3:.2f} ms")
-    report("11 cities × 36 indicators", res.basis)
-    report("3,000 × 100 synthetic", synthetic_basis(3000, 100))
-    t0 = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "jxscore"), "--help"], capture_output=True, check=True)
+    print("11 cities, every rule from validated inputs (engine.score):")
+    print(f"  with ledger   {fmt(t_full)}")
+    print(f"  numbers only  {fmt(t_num)}")
+    n, m = res.basis.fractions.shape
+    report(f"{n} cities × {m} indicators, aggregation only:", res.basis)
+    report("3,000 entities × 100 indicators (synthetic), aggregation only:", synthetic_basis(3000, 100))
+    exe = str(Path(sys.executable).parent / "jxscore")
+    subprocess.run([exe, "--help"], capture_output=True, check=True)
     helps = []
     for _ in range(5):
         t0 = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "jxscore"), "--help"], capture_output=True, check=True)
+        subprocess.run([exe, "--help"], capture_output=True, check=True)
         helps.append(time.perf_counter() - t0)
-    print(f"jxscore --help: median {statistics.median(helps) * 1e3:.0f} ms over 5 runs")
+    print(f"jxscore --help (new process): {fmt(helps)} over 5 runs")
 
 
 if __name__ == "__main__":

@@ -94,6 +94,14 @@ def test_many_weight_vectors(b):
     assert s.shape == (3, 3, 3)
 
 
+def test_bonus_rows_do_not_move_in_a_what_if(b):
+    # any weights: the bonus columns keep the scheme's points and the cap's scale (Z1 4 × 5/6 for city 0)
+    E = effective_weights(b, np.array([8, 1, 1, 30, 40, 40], dtype=float))
+    np.testing.assert_allclose(E[:, 4:], [[10 / 3, 5 / 3], [4, 2], [4, 2]], rtol=0, atol=1e-12)
+    # city 1: A applicable points 8 + 1 = 9 of 10 → 10/9; B 30 of 30 → 1
+    np.testing.assert_allclose(E[1, :4], [80 / 9, 10 / 9, 0, 30], rtol=0, atol=1e-12)
+
+
 def test_filled_fractions_are_the_category_mean(b):
     F = filled_fractions(b)
     # city 1, X3: (4 × 1 + 3 × 0.5) / 7 = 5.5/7 = 0.785714; then Σ w·F over A = 4 + 1.5 + 3 × 5.5/7 = 55/7

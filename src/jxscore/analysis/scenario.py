@@ -149,9 +149,10 @@ def check_scenario(basis: Basis, sc: Scenario) -> None:
     """Every code must exist and be a weight (bonus items are not weights: §5); switches must exist."""
     problems: list[Problem] = []
     bonus_cats = {c for c, b in zip(basis.categories, basis.bonus) if b}
-    weight_codes = [c for c, k in zip(basis.codes, basis.category_of) if not basis.bonus[k]]
+    weighted = weighted_mask(basis)
+    weight_codes = [c for c, wt in zip(basis.codes, weighted) if wt]
     cats = [c for c in basis.categories if c not in bonus_cats]
-    bonus_inds = {c for c, k in zip(basis.codes, basis.category_of) if basis.bonus[k]}
+    bonus_inds = {c for c, wt in zip(basis.codes, weighted) if not wt}
     known = f"{weight_codes[0]}…{weight_codes[-1]}, " + ", ".join(cats)
     for code in sc.points:
         key = code if sc.source == "--set" else f"points.{code}"

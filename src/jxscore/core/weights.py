@@ -19,11 +19,13 @@ Then for every indicator and city
     score[i, c] = scale[i, c]·Σ_{j∈c} (f∘a)_ij·w_j = Σ_{j∈c} E_ij·f_ij   (bonus: min(K_c, raw))
 so a city's ledger rows of a category add up to its category score, bonus included.
 
-Many samples never materialise S × n × m: `scale` and the scores come from one matrix product
-W @ M, where M has one column per (weighted category, city) holding (f∘a) restricted to the
-category, one per (category, city) with an N/A indicator holding `a` restricted to the category
-(den), and one per such category holding its indicator mask (P). The renormalisation is then the
-ratio of two of those products, applied only where some indicator does not apply.
+Many samples never materialise S × n × m: the scores and `scale` come from products of W with a
+matrix M that is block-diagonal by category (an indicator counts in its own category only), one
+GEMM per weighted category over its own columns: a row per city holding (f∘a) restricted to the
+category (num), and where some city has an N/A indicator there, a row per such city holding `a`
+restricted to the category (den) and one row of ones (P). The renormalisation is the ratio of two
+of those products, num·(P/den), applied only where some indicator does not apply. With samples
+last, (rows, S), every later step runs along long contiguous rows.
 """
 
 from __future__ import annotations
@@ -67,14 +69,12 @@ class WeightModel:
         #: (n, c) bonus category scores, min(cap, raw); 0 in weighted categories
         self.bonus_score = np.where(self.bonus[None, :], np.minimum(raw, self.category_points[None, :]), 0.0)
 
-        # The products: M is block-diagonal by category (an indicator counts in its own category
-        # only), so each weighted category k is one GEMM over its own columns — rows k·n + i hold
-        # Σ_j (f∘a)_ij·w_j; where city i has an N/A indicator in k, an extra row holds den (a
-        # restricted to k) and one per such category holds P (its indicator mask).
+        # The products, one block per weighted category: n rows of (f∘a), then for the cities with
+        # an N/A indicator in it one row each of `a`, and one row of ones (see the module docstring).
         self.scored = np.flatnonzero(~self.bonus)  #: weighted category indices, scheme order
-        self._blocks: list[tuple[object, np.ndarray, int]] = []  # (columns, (rows, m_k) matrix, first row)
-        self._num_rows: list[int] = []  # first row of category k's n score rows
-        part_num, part_den, part_P = [], [], []
+        self._blocks: list[tuple[slice | np.ndarray, np.ndarray, int]] = []  # (columns, matrix, first row)
+        self._num_rows: list[int] = []  # first of category k's n score rows
+        part_num, part_den, part_P, part_cat, part_city = [], [], [], [], []
         row = 0
         for ci in self.scored:
             idx = np.flatnonzero(self.category_of == ci)
@@ -85,16 +85,21 @@ class WeightModel:
                 part_num += list(row + part)
                 part_den += list(row + n + np.arange(part.size))
                 part_P += [row + n + part.size] * part.size
+                part_cat += [ci] * part.size
+                part_city += list(part)
             mat = np.ascontiguousarray(np.vstack(mat))
             self._blocks.append((_as_slice(idx), mat, row))
             self._num_rows.append(row)
             row += mat.shape[0]
         self.rows = row  #: K, rows of the products for one sample
-        self._part_num = np.array(part_num, dtype=int)  # rows renormalised: num·(P/den)
+        #: the (category, city) pairs with an N/A indicator and their rows: num, den, P
+        self._part_num = np.array(part_num, dtype=int)
         self._part_den = np.array(part_den, dtype=int)
         self._part_P = np.array(part_P, dtype=int)
-        wcols = _as_slice(np.flatnonzero(self.weighted))
-        self.weighted_columns = wcols  #: the weighted columns as a slice when contiguous, else indices
+        self._part_cat = np.array(part_cat, dtype=int)
+        self._part_city = np.array(part_city, dtype=int)
+        #: the weighted columns as a slice when they are contiguous (views, no copies), else indices
+        self.weighted_columns = _as_slice(np.flatnonzero(self.weighted))
 
     @classmethod
     def from_basis(cls, basis: Any) -> WeightModel:
@@ -109,30 +114,26 @@ class WeightModel:
             np.matmul(mat, W[:, cols].T, out=out[row:row + mat.shape[0]])
         return out
 
+    def _ratio(self, G: np.ndarray) -> np.ndarray:
+        """(pairs, S) P/den of each (category, city) pair with an N/A indicator; 0 where den = 0."""
+        den = G[self._part_den]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, G[self._part_P] / den, 0.0)
+
     def weighted_scores_T(self, W: np.ndarray, out: np.ndarray | None = None) -> list[np.ndarray]:
         """Scores of the weighted categories (`scored`), one (n, S) array each, renormalised (§4):
         the products, then num·(P/den) where an indicator does not apply. Views on the buffer."""
         G = self.products(W, out)
         if self._part_num.size:
-            den = G[self._part_den]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(den > 0, G[self._part_P] / den, 0.0)
-            G[self._part_num] *= ratio
+            G[self._part_num] *= self._ratio(G)
         return [G[r:r + self.n] for r in self._num_rows]
 
     def _scale_T(self, W: np.ndarray) -> np.ndarray:
-        """(c, n, S) per-city-per-category scale from the same product as the scores."""
-        S = W.shape[0]
-        out = np.broadcast_to(self.bonus_scale.T[:, :, None], (self.c, self.n, S)).copy()
+        """(c, n, S) per-city-per-category scale, from the same products as the scores."""
+        out = np.broadcast_to(self.bonus_scale.T[:, :, None], (self.c, self.n, W.shape[0])).copy()
         out[self.scored] = 1.0
         if self._part_num.size:
-            G = self.products(W)
-            den = G[self._part_den]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(den > 0, G[self._part_P] / den, 0.0)
-            for r, v in zip(self._part_num, ratio):
-                k = int(np.searchsorted(self._num_rows, r, side="right")) - 1
-                out[self.scored[k], r - self._num_rows[k]] = v
+            out[self._part_cat, self._part_city] = self._ratio(self.products(W))
         return out
 
     # ---------------------------------------------------------------- public API
@@ -178,10 +179,8 @@ class WeightModel:
             den = G[self._part_den]
             with np.errstate(divide="ignore", invalid="ignore"):
                 mean = np.where(den > 0, G[self._part_num] / den, 0.0)
-            for r, v in zip(self._part_num, mean):
-                k = int(np.searchsorted(self._num_rows, r, side="right")) - 1
-                i = r - self._num_rows[k]
-                F[i, (self.category_of == self.scored[k]) & ~self.applicable[i]] = v
+            for ci, i, v in zip(self._part_cat, self._part_city, mean):
+                F[i, (self.category_of == ci) & ~self.applicable[i]] = v
         return F
 
     def rescale(self, W: np.ndarray) -> np.ndarray:
