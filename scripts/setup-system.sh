@@ -3,12 +3,15 @@
 #   fonts-noto-cjk       CJK glyphs (real bold, Simplified forms with lang="zh-CN")
 #   libharfbuzz-subset0  fast font subsetting in WeasyPrint (~5x faster than the fontTools fallback)
 #   poppler-utils        pdffonts/pdftotext/pdftoppm, used by the tests and for looking at pages
+#   libreoffice-calc-nogui  headless `soffice --convert-to`: the tests re-save workbooks and print
+#                        results.xlsx to PDF (tests/libreoffice.py); no GUI, no Java
 set -euo pipefail
 
 missing=()
 fc-list :lang=zh-cn family 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
 ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0' || missing+=(libharfbuzz-subset0)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+{ command -v soffice || command -v libreoffice; } >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 # WeasyPrint's own shared libraries (present on most desktops, not on slim images)
 ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 

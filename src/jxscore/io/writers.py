@@ -118,11 +118,10 @@ def _xlsx_time():
     import os
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if epoch.isdigit():  # zip timestamps cannot say anything before 1980
-        t = max(dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None), dt.datetime(1980, 1, 1))
-    else:
-        t = dt.datetime(*_XLSX_FIXED_TIME)
-    return t
+    if not epoch.isdigit():
+        return dt.datetime(*_XLSX_FIXED_TIME)
+    # naive UTC, as openpyxl writes it; a zip entry cannot be dated before 1980
+    return max(dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None), dt.datetime(1980, 1, 1))
 
 
 def _display_width(text: str) -> int:
@@ -144,7 +143,8 @@ def _xlsx_shown(value: object, number_format: str) -> str:
 
 
 def _xlsx_header_text(text: str) -> str:
-    return text.replace("&", "&&")  # & starts a code in headers and footers
+    """Literal text for a print header or footer, where & starts a code."""
+    return text.replace("&", "&&")
 
 
 def _fixed_time_zip(date_time: tuple):
@@ -229,7 +229,7 @@ def write_xlsx(result: Result, path: Path) -> None:
                     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a live formula
                     if wraps[j]:  # a wide character takes ~1.9 width units in 10 pt Noto Sans CJK: ~5 % slack
                         lines = max(lines, math.ceil(_display_width(cell.value) / (widths[j] - 2)))
-                elif isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                else:  # numbers, and empty cells of a number column (something typed in later)
                     cell.number_format = formats[j]
             if lines > 1:  # Excel does not grow a row for wrapped text by itself
                 ws.row_dimensions[r].height = round(lines * _XLSX_LINE + 3, 1)
@@ -245,10 +245,10 @@ def write_xlsx(result: Result, path: Path) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.7, bottom=0.6, header=0.3, footer=0.3)
         ws.print_options.horizontalCentered = True
-        for part, text in ((ws.oddHeader.left, scheme), (ws.oddHeader.right, f"{result.year}年度 {title}"),
-                           (ws.oddFooter.center, "第 &P 页，共 &N 页")):
-            part.text = text if text.startswith("第 &P") else _xlsx_header_text(text)
-            part.font, part.size = f"{_XLSX_FONT},Regular", 9
+        for part, text in ((ws.oddHeader.left, _xlsx_header_text(scheme)),
+                           (ws.oddHeader.right, _xlsx_header_text(f"{result.year}年度 {title}")),
+                           (ws.oddFooter.center, "第 &P 页，共 &N 页")):  # &P page, &N pages
+            part.text, part.font, part.size = text, f"{_XLSX_FONT},Regular", 9
 
     when = _xlsx_time()
     wb.properties.creator = "jxscore"
