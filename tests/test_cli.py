@@ -90,17 +90,24 @@ def test_bad_criteria_file_names_the_path(tmp_path):
 
 
 def test_template_round_trip(tmp_path):
-    out = tmp_path / "blank.xlsx"
-    p = run("template", "--year", 2024, "--out", out)
+    out = tmp_path / "books"
+    p = run("template", "--year", 2024, "--out", out, "--targets", ROOT / "data")
     assert p.returncode == 0, p.stderr
     import openpyxl
 
-    wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["energy", "indicators", "targets"]
-    assert wb["energy"].max_row == 1 + 11 * 5  # 2020..2024 for each city
-    # a blank template is not valid data: every required cell is reported
-    p = run("validate", "--year", 2024, "--data", out)
-    assert p.returncode == 2 and "blank.xlsx" in p.stderr and " energy " in p.stderr
+    assert sorted(f.name for f in out.iterdir()) == sorted(
+        ["nanchang.xlsx", "jingdezhen.xlsx", "pingxiang.xlsx", "jiujiang.xlsx", "xinyu.xlsx", "yingtan.xlsx",
+         "ganzhou.xlsx", "jian.xlsx", "yichun.xlsx", "fuzhou.xlsx", "shangrao.xlsx", "office.xlsx"])
+    wb = openpyxl.load_workbook(out / "nanchang.xlsx")
+    assert wb.sheetnames == ["填报说明", "能源", "指标", "项目", "_meta"]
+    assert wb["能源"].max_row == 1 + 5  # 2020..2024
+    assert openpyxl.load_workbook(out / "office.xlsx").sheetnames == ["目标", "核查", "统计", "专家评分", "_meta"]
+    # a blank city workbook is not valid data: every cell the city must fill is reported
+    p = run("validate", "--year", 2024, "--data", out / "nanchang.xlsx")
+    assert p.returncode == 2 and "nanchang.xlsx" in p.stderr and "Traceback" not in p.stderr
+    # one workbook is not what --out takes
+    p = run("--lang", "en", "template", "--year", 2024, "--out", tmp_path / "blank.xlsx")
+    assert p.returncode == 2 and "a folder" in p.stderr and not (tmp_path / "blank.xlsx").exists()
 
 
 @pytest.mark.parametrize("cmd", ["validate", "score"])

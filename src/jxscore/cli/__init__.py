@@ -60,17 +60,25 @@ def score(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_mis
     typer.echo(f"Wrote {out}/" + ", ".join(run.files) + f" (input hash {run.manifest['input_hash'][:12]}).")
 
 
-def template(year: YEAR, out: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")],
+def template(year: YEAR,
+             out: Annotated[Path, typer.Option(
+                 "--out", help="Folder to write <slug>.xlsx for each city and office.xlsx into (atomically).")],
+             targets: Annotated[Path | None, typer.Option(
+                 "--targets", help="Targets to pre-fill: a folder with targets.csv, a targets.csv, "
+                                   "or an .xlsx with a targets sheet.")] = None,
+             password: Annotated[str | None, typer.Option(
+                 "--password", help="Password of the sheet and workbook protection (default: none).")] = None,
              criteria: CRITERIA = None, debug: DEBUG = False) -> None:
-    """Write a blank reporting workbook (energy, indicators, targets sheets) for the cities and the office."""
+    """Write the reporting workbooks: one per city (what it reports, validated, protected) and office.xlsx."""
     from jxscore.core.criteria import load_criteria
-    from jxscore.resources import default_criteria_path
     from jxscore.io.template import write_template
+    from jxscore.resources import default_criteria_path
 
     with fail_on_errors(debug):
-        crit = load_criteria(criteria or default_criteria_path())
-        write_template(crit, year, out)
-    typer.echo(f"Wrote {out}")
+        path = criteria or default_criteria_path()
+        crit = load_criteria(path)
+        files = write_template(crit, year, out, criteria_path=path, targets=targets, password=password)
+    typer.echo(f"Wrote {out}/" + ", ".join(files))
 
 
 def collect(year: YEAR,
