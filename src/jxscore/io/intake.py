@@ -286,8 +286,8 @@ def _city_book(book: Book, city: str, year: int, c: Criteria, b: Builder, proble
     if _header_ok(book, W.ENERGY, 0, [h for _, h in energy], problems, city):
         for i, row in enumerate(book.sheets[W.ENERGY][1:], start=1):
             vals = {f: _cell_at(book.sheets[W.ENERGY], i, j, book.file, W.ENERGY) for j, (f, _) in enumerate(energy)}
-            if not any(v.text for v in vals.values()):
-                continue
+            if not any(v.text for f, v in vals.items() if f != "year"):
+                continue  # an optional year left blank (only the pre-filled 年份): no row
             b.add("energy", {"city": city, **vals})
     codes = {i.code for i in W.city_indicators(c)}
     if _header_ok(book, W.INDICATORS, 0, list(W.INDICATOR_HEADERS), problems, city):
