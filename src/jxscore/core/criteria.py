@@ -157,8 +157,12 @@ class Verification(_Model):
     """RULEBOOK §8/§9: which indicator each key-project pollutant feeds, and the expert-panel items."""
 
     pollutants: dict[str, str] = Field(default_factory=dict)  # NOx -> A4
+    tolerance_abs: float = Field(0.5, ge=0)  # reconciliation: tol = max(abs, rel × S), in the indicator's unit
+    tolerance_rel: float = Field(0.001, ge=0)
     review_items: list[str] = Field(default_factory=list)  # C1..C6
     min_experts: int = Field(3, ge=1)
+    trim_from: int = Field(5, ge=3)  # from this many experts on, one highest and one lowest are dropped
+    spread: float = Field(0.4, gt=0)  # C-SPREAD when max − min > spread × the item's points
 
 
 class Criteria(_Model):

@@ -21,6 +21,49 @@ class Flag(StrEnum):
     EXEMPT = "exempt"
     MISSING = "missing-scored-zero"
     DEDUCTION = "deduction"
+    VERIFIED = "scored-as-verified"  # R-OVER: scored with the verified project sum (RULEBOOK §8)
+    PANEL = "expert-panel"  # from the expert panel (RULEBOOK §9)
+
+
+@dataclass
+class Verification:
+    """What §8 and §9 found and changed; None parts where the table was not given."""
+
+    projects: object | None = None  # core.verify.ProjectCheck
+    reconciled: object | None = None  # core.verify.Reconciled
+    panels: object | None = None  # core.verify.Panels
+
+    @property
+    def findings(self) -> list:
+        out = []
+        for part in (self.projects, self.reconciled, self.panels):
+            if part is not None:
+                out += part.findings
+        return sorted(out, key=lambda f: f.sort_key())
+
+
+def verify(inputs: Inputs, c: Criteria) -> tuple[pd.DataFrame, Verification | None]:
+    """The values to score after §8 (A4–A7 lowered to the verified sum) and §9 (C1–C6 from the panels)."""
+    from jxscore.core import verify as V
+
+    if not ({"projects", "reviews"} & set(inputs.extra)):
+        return inputs.values, None
+    values = inputs.values.copy()
+    ver = Verification()
+    v, dec, ents = c.verification, c.scheme.compare_decimals, c.entity_names
+    if "projects" in inputs.extra:
+        ver.projects = V.check_projects(inputs.extra["projects"], v.pollutants, ents)
+        codes = list(ver.projects.sums.columns)
+        applicable = inputs.targets[codes].notna() & ~inputs.missing[codes]
+        ver.reconciled = V.reconcile(values[codes], applicable, ver.projects.sums, tol_abs=v.tolerance_abs,
+                                     tol_rel=v.tolerance_rel, dec=dec)
+        values[codes] = ver.reconciled.scored
+    if "reviews" in inputs.extra:
+        items = {code: c.indicator(code).points for code in v.review_items}
+        ver.panels = V.panel_values(inputs.extra["reviews"], items, ents, trim_from=v.trim_from, spread=v.spread,
+                                    dec=dec)
+        values[list(items)] = ver.panels.values
+    return values, ver
 
 
 @dataclass
@@ -34,6 +77,7 @@ class Result:
     scores: pd.DataFrame  # one row per city, rank order; vetoes, caps, exempt, missing hold tuples of codes
     warnings: list
     notes: dict[str, list[str]] | None = None  # each rule's explanation per city (explain=True)
+    verification: Verification | None = None  # when a projects or reviews table was given
 
 
 def _context(inputs: Inputs, c: Criteria, explain: bool) -> Context:
@@ -66,9 +110,10 @@ def score(inputs: Inputs, criteria: Criteria, *, explain: bool = True) -> Result
     A = np.ones((n, m), dtype=bool)
     outcomes: dict[str, Outcome] = {}
     col = {code: j for j, code in enumerate(c.indicator_codes)}
+    values, ver = verify(inputs, c)
     for ind in _order(c):
         j = col[ind.code]
-        actual = (inputs.values[ind.code].to_numpy(dtype=float) if ind.value != "computed"
+        actual = (values[ind.code].to_numpy(dtype=float) if ind.value != "computed"
                   else np.full(n, np.nan))
         target = inputs.targets[ind.code].to_numpy(dtype=float) if ind.target else np.full(n, np.nan)
         applies = ~np.isnan(target) if ind.target else np.ones(n, dtype=bool)
@@ -90,10 +135,32 @@ def score(inputs: Inputs, criteria: Criteria, *, explain: bool = True) -> Result
 
     basis = _basis(c, F, A, outcomes, inputs)
     ev = evaluate(basis)
-    ledger = _ledger(c, inputs, basis, outcomes, notes) if explain else pd.DataFrame()
+    if explain and ver is not None:
+        _verification_notes(c, inputs, ver, notes)
+    ledger = _ledger(c, inputs, basis, outcomes, notes, ver) if explain else pd.DataFrame()
     scores = _scores(c, basis, ev, outcomes, inputs)
     return Result(c, inputs.year, basis, ev, outcomes, ledger, scores, list(inputs.warnings),
-                  notes if explain else None)
+                  notes if explain else None, ver)
+
+
+def _verification_notes(c: Criteria, inputs: Inputs, ver: Verification, notes: dict[str, list[str]]) -> None:
+    """The ledger says in words when a value was not the one reported (§8) or came from experts (§9)."""
+    ents = c.entity_names
+    if ver.reconciled is not None:
+        for f in ver.reconciled.findings:
+            i, unit = ents.index(f.city), c.indicator(f.key).unit
+            p = f.params
+            if f.code == "R-OVER":
+                notes[f.key][i] = f"申报{p['claimed']}{unit}，核定{p['verified']}{unit}，按核定量计分；" + notes[f.key][i]
+            else:
+                notes[f.key][i] += f"（申报少于核定项目合计{p['verified']}{unit}）"
+    if ver.panels is not None:
+        trim = c.verification.trim_from
+        for item in ver.panels.values.columns:
+            for i, e in enumerate(ents):
+                n = int(ver.panels.counts.loc[e, item])
+                how = "去掉一个最高分和一个最低分后取平均" if n >= trim else "取平均"
+                notes[item][i] = f"专家{n}人评分{how}；" + notes[item][i]
 
 
 def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> Basis:
@@ -147,7 +214,7 @@ NOTE_MISSING = "应报未报，按0分计"
 
 
 def _ledger(c: Criteria, inputs: Inputs, basis: Basis, outcomes: dict[str, Outcome],
-            notes: dict[str, list[str]]) -> pd.DataFrame:
+            notes: dict[str, list[str]], ver: Verification | None = None) -> pd.DataFrame:
     W = effective_weights(basis)
     P = np.nan_to_num(basis.fractions) * W
     rows = []
@@ -168,6 +235,11 @@ def _ledger(c: Criteria, inputs: Inputs, basis: Basis, outcomes: dict[str, Outco
                     flags += (Flag.EXEMPT,)
                 if o.deducted is not None and o.deducted[i]:
                     flags += (Flag.DEDUCTION,)
+                if ver is not None and ver.reconciled is not None and ind.code in ver.reconciled.over.columns \
+                        and ver.reconciled.over.loc[e.name, ind.code]:
+                    flags += (Flag.VERIFIED,)
+                if ver is not None and ver.panels is not None and ind.code in ver.panels.values.columns:
+                    flags += (Flag.PANEL,)
             rows.append({
                 "city": e.name, "city_code": e.code, "category": ind.category, "indicator": ind.code,
                 "name": ind.name, "unit": ind.unit, "rule": ind.rule,

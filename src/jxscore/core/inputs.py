@@ -8,7 +8,7 @@ located by file, sheet, row, column, cell and city; nothing stops at the first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -247,9 +247,22 @@ def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, 
     ck = Checker(c)
     ck.problems.extend(p for p in (problems or []) if p.severity == "error")
     ck.warnings.extend(p for p in (problems or []) if p.severity == "warning")
-    specs = table_specs(c)
+    specs = table_specs(c, year)
     ents = c.entity_names
     base, prev = c.scheme.base_year, year - 1
+
+    # ------------------------------------------------------------ optional tables (RULEBOOK §8, §9)
+    extra: dict[str, pd.DataFrame] = {}
+    for name, spec in specs.items():  # the generic checks; their findings are the verifier's (core.verify)
+        if name in CORE_TABLES or (t := tables.get(name)) is None:
+            continue
+        ch = ck.check(t, spec)
+        cols = {"row": t.rows} | {k: (ch.city if k == "city" else ch.texts.get(k, ch.values.get(k)))
+                                  for k in spec.names if ch.has(k)}
+        extra[name] = pd.DataFrame(cols)[ch.usable].reset_index(drop=True)
+        if name == "reviews" and all(ch.has(k) for k in ("city", "item", "points")):
+            _check_panels(ck, t, ch, c)
+    panel = "reviews" in extra
 
     # ------------------------------------------------------------ energy
     energy_cols = [e.name for e in c.energy]
@@ -313,7 +326,12 @@ def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, 
     values = pd.DataFrame(np.nan, index=ents, columns=value_codes + field_names)
     missing = pd.DataFrame(False, index=ents, columns=c.indicator_codes)
     if (t := tables.get("indicators")) is not None:
-        ch = ck.check(t, specs["indicators"], relax=allow_missing)
+        spec = specs["indicators"]
+        if panel:  # the experts' points replace C1–C6 of the indicators table, which may then be empty
+            items = set(c.verification.review_items)
+            spec = replace(spec, columns=tuple(replace(col, need="optional") if col.name in items else col
+                                               for col in spec.columns))
+        ch = ck.check(t, spec, relax=allow_missing)
         rows = {ch.city[i]: i for i in np.flatnonzero(ch.usable)}
         ck.every_city(t, set(rows))
         known_targets = bool(target_rows)
@@ -327,6 +345,9 @@ def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, 
                 if ind.target and not known_targets:
                     continue  # targets unreadable: applicability unknown (the targets problems say why)
                 where = ck.at(t, i, ind.code, j, e)
+                if panel and ind.code in c.verification.review_items:
+                    values.loc[e, ind.code] = v[i]  # compared with the panel's (_panel_warnings), then replaced
+                    continue
                 if applies and empty[i] and (ind.target or allow_missing):
                     if allow_missing:
                         missing.loc[e, ind.code] = True
@@ -345,16 +366,47 @@ def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, 
                 if empty[i]:  # only reachable with --allow-missing: an empty count is taken as 0, and said so
                     ck.add(Code.MISSING_TAKEN_ZERO, **ck.at(t, i, f.name, ch.col_index[f.name], e))
                 values.loc[e, f.name] = 0.0 if empty[i] else v[i]
-    extra: dict[str, pd.DataFrame] = {}
-    for name, spec in specs.items():  # optional tables: the generic checks; their rules are the verifier's
-        if name in CORE_TABLES or (t := tables.get(name)) is None:
-            continue
-        ch = ck.check(t, spec)
-        cols = {"row": t.rows} | {k: (ch.city if k == "city" else ch.texts.get(k, ch.values.get(k)))
-                                  for k in spec.names if ch.has(k)}
-        extra[name] = pd.DataFrame(cols)[ch.usable].reset_index(drop=True)
+    if panel and not ck.problems:
+        _panel_warnings(ck, tables["indicators"], extra["reviews"], values, c)
     if ck.problems:
         raise InputError(ck.problems)
     files = sorted({t.path for t in tables.values() if t.path is not None})
     return Inputs(year, source, files, values, targets, energy, missing, sorted(set(ck.warnings), key=Problem.sort_key),
                   extra)
+
+
+def _check_panels(ck: Checker, t: RawTable, ch: Checked, c: Criteria) -> None:
+    """§9 structure: every city × item has at least `min_experts` experts; points within the item's."""
+    items = {code: c.indicator(code).points for code in c.verification.review_items}
+    count: dict[tuple[str, str], int] = {}
+    jp = ch.col_index["points"]
+    for i in np.flatnonzero(ch.usable):
+        city, item, pts = ch.city[i], ch.texts["item"][i], ch.values["points"][i]
+        if not item or item not in items:
+            continue
+        count[(city, item)] = count.get((city, item), 0) + 1
+        if np.isfinite(pts) and round(pts, c.scheme.compare_decimals) > items[item]:
+            ck.add(Code.OUT_OF_RANGE, **ck.at(t, i, "points", jp, city), value=t.cells[i][jp],
+                   label=f"{item}得分", bound="@bound.between", lo="0", hi=f"{items[item]:g}")
+    for e in c.entity_names:
+        for item in items:
+            n = count.get((e, item), 0)
+            if n < c.verification.min_experts:
+                ck.add(Code.TOO_FEW_EXPERTS, file=t.file, sheet=t.sheet or t.name, column="expert", city=e,
+                       value=n, item=item, min=c.verification.min_experts)
+
+
+def _panel_warnings(ck: Checker, t: RawTable, reviews: pd.DataFrame, values: pd.DataFrame, c: Criteria) -> None:
+    """A C1–C6 value given in the indicators table that differs from the panel's by > 0.005 is ignored, said so."""
+    from jxscore.core.verify import panel_values
+
+    v = c.verification
+    items = {code: c.indicator(code).points for code in v.review_items}
+    panels = panel_values(reviews, items, c.entity_names, trim_from=v.trim_from, spread=v.spread,
+                          dec=c.scheme.compare_decimals)
+    for e in c.entity_names:
+        for item in items:
+            given, experts = values.loc[e, item], panels.values.loc[e, item]
+            if np.isfinite(given) and np.isfinite(experts) and round(abs(given - experts), 9) > 0.005:
+                ck.add(Code.VALUE_IGNORED_PANEL, file=t.file, sheet=t.sheet or t.name, column=item, city=e,
+                       value=f"{given:g}", experts=f"{experts:.4f}".rstrip("0").rstrip("."))

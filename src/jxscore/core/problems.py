@@ -52,6 +52,8 @@ class Code(StrEnum):
     DUPLICATE_KEY = "duplicate-key"
     MISSING_ROW = "missing-row"
     NO_APPLICABLE = "no-applicable-indicator"
+    TOO_FEW_EXPERTS = "too-few-experts"
+    VALUE_IGNORED_PANEL = "value-ignored-panel"
     # reporting workbooks (jxscore collect)
     HEADER_CHANGED = "header-changed"
     WORKBOOK_NOT_OURS = "workbook-not-ours"
@@ -88,10 +90,16 @@ class Code(StrEnum):
     OUT_PATH = "out-path"
     FONT_MISSING = "font-missing"
     URL_REFUSED = "url-refused"
+    # files past the reading limits (jxscore.io.readers), a workbook's sheets ambiguous
+    WORKBOOK_TOO_LARGE = "workbook-too-large"
+    TABLE_TOO_LARGE = "table-too-large"
+    CELL_TOO_LARGE = "cell-too-large"
+    DUPLICATE_SHEET = "duplicate-sheet"
 
 
 WARNING_CODES = frozenset({Code.ROW_IGNORED_FUTURE, Code.VALUE_IGNORED_NA, Code.MISSING_SCORED_ZERO,
-                           Code.MISSING_TAKEN_ZERO, Code.WORKBOOK_OTHER_CRITERIA, Code.STATS_DIFFER})
+                           Code.MISSING_TAKEN_ZERO, Code.WORKBOOK_OTHER_CRITERIA, Code.STATS_DIFFER,
+                           Code.VALUE_IGNORED_PANEL})
 
 
 @dataclass(frozen=True)

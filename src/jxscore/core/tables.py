@@ -87,8 +87,9 @@ class TableSpec:
 CORE_TABLES = ("energy", "indicators", "targets")
 
 
-def table_specs(c: Criteria) -> dict[str, TableSpec]:
-    """The tables a scheme reads, in the order the office fills them."""
+def table_specs(c: Criteria, year: int | None = None) -> dict[str, TableSpec]:
+    """The tables a scheme reads, in the order the office fills them; `year` bounds what depends on it
+    (a project's count year: base year + 1 … Y)."""
     city = ColumnSpec("city", "设区市", kind=Kind.CITY)
     energy = TableSpec(
         "energy", "能源", "每个设区市每年一行：基年、上一年和考核年度必填，其他年份可选（用于趋势图）。",
@@ -131,10 +132,11 @@ def table_specs(c: Criteria) -> dict[str, TableSpec]:
              ColumnSpec("facility", "治理设施编号", kind=Kind.TEXT, need="optional"),
              ColumnSpec("pollutant", "污染物", kind=Kind.TEXT, choices=tuple(v.pollutants)),
              ColumnSpec("reduction", "减排量", "吨", bounds=Bounds(gt=0)),
-             ColumnSpec("count_year", "计入年度", kind=Kind.YEAR, bounds=Bounds(gt=base, le=base + c.scheme.plan_years)),
+             ColumnSpec("count_year", "计入年度", kind=Kind.YEAR,
+                        bounds=Bounds(gt=base, le=year if year is not None else base + c.scheme.plan_years)),
              ColumnSpec("completion_date", "完成日期", kind=Kind.DATE),
              ColumnSpec("evidence", "佐证材料", kind=Kind.TEXT, need="optional")),
-            key=("project_id", "pollutant"), required=False, every_city=False)
+            key=("project_id",), required=False, every_city=False)
     if v.review_items:
         specs["reviews"] = TableSpec(
             "reviews", "专家评分", "专家评审（RULEBOOK §9）：每位专家对每个设区市每个项目一行。",

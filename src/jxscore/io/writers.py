@@ -259,10 +259,29 @@ def write_xlsx(result: Result, path: Path) -> None:
         ExcelWriter(wb, archive).save()
 
 
+def finding_detail(f, lang: str = "zh") -> str:
+    from jxscore.i18n import text
+
+    return text(f"finding.{f.code}" + (f".{f.variant}" if f.variant else ""), lang, **f.params)
+
+
+def verification_frame(result: Result) -> pd.DataFrame:
+    """verification.csv: one row per finding (RULEBOOK §8, §9), sorted by city, table, key, code, row."""
+    cols = ["code", "city", "key", "table", "row", "excluded", "detail"]
+    rows = [{"code": f.code, "city": f.city, "key": f.key, "table": f.table,
+             "row": "" if f.row is None else str(f.row), "excluded": int(f.excluded), "detail": finding_detail(f)}
+            for f in result.verification.findings]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def write_score_outputs(result: Result, out: Path, manifest: dict) -> list[str]:
     """Write everything `jxscore score` promises into `out` (a staging folder)."""
     write_csv(result.scores, out / "scores.csv")
     write_csv(result.ledger, out / "ledger.csv")
     write_manifest(manifest, out / "manifest.json")
     write_xlsx(result, out / "results.xlsx")
-    return ["scores.csv", "ledger.csv", "manifest.json", "results.xlsx"]
+    names = ["scores.csv", "ledger.csv", "manifest.json", "results.xlsx"]
+    if result.verification is not None:
+        write_csv(verification_frame(result), out / "verification.csv")
+        names.append("verification.csv")
+    return names
