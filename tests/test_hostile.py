@@ -685,8 +685,6 @@ def test_the_command_line_exits_2_with_the_problems_never_a_traceback(tmp_path):
     cases["bomb"].unlink()
 
 
-@pytest.mark.xfail(strict=True, reason="jxscore.i18n.text formats a value starting with '@' as a message: "
-                                       "'@{city.foo}' raises AttributeError while the problems are printed")
 def test_a_cell_that_looks_like_a_message_reference(tmp_path):
     text = (SAMPLE / "indicators.csv").read_text(encoding="utf-8")
     d = folder(tmp_path, indicators=text.replace("10.20", "@{city.foo}", 1).encode())

@@ -28,7 +28,7 @@ def test_the_bundled_returns_are_what_the_script_writes(tmp_path):
     names = sorted(p.name for p in RETURNS.glob("*.xlsx"))
     assert names == sorted(p.name for p in out.glob("*.xlsx")) and len(names) == 12
     for n in names:
-        assert (out / n).read_bytes() == (RETURNS / n).read_bytes(), n
+        assert (out / n).read_bytes() == (RETURNS / n).read_bytes(), f"{n}: run data/make_returns.py"
 
 
 def test_collected_returns_score_as_the_sample(tmp_path):

@@ -38,12 +38,19 @@ def text(msgid: str, lang: str | None = None, **args: object) -> str:
     lang = resolve_lang(lang)
     cat = _catalogue(lang)
     vals = {k: (text(v[1:], lang, **{a: b for a, b in args.items() if a != k})
-                if isinstance(v, str) and v.startswith("@") else v) for k, v in args.items()}
+                if _is_ref(k, v, cat) else v) for k, v in args.items()}
     template = cat.gettext(msgid)
     try:
         return template.format_map(_Missing(vals))
-    except (ValueError, IndexError):  # a template error must not hide the problem itself
+    except Exception:  # noqa: BLE001 - a template error must never hide the problem itself
         return template
+
+
+def _is_ref(key: str, v: object, cat: gettext.NullTranslations) -> bool:
+    """"@id" names a message — only an id the catalogue has, and never the value a user typed."""
+    if key == "value" or not isinstance(v, str) or not v.startswith("@"):
+        return False
+    return cat.gettext(v[1:]) != v[1:]
 
 
 class _Missing(dict):

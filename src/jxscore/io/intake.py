@@ -48,39 +48,55 @@ def _sha256(path: Path) -> str:
 
 
 def read_book(path: Path, problems: list[Problem]) -> Book | None:
-    """Every sheet's cells as text (with the stored type where it matters), or a located problem."""
-    import zipfile
+    """Every sheet's cells as text (with the stored type where it matters), or a located problem.
+
+    The same limits and guards as every workbook reader (jxscore.io.readers): a zip bomb is refused
+    before it is parsed, a sheet is read as the rows it has, never as its declared dimension."""
+    import warnings
 
     import openpyxl
 
     from jxscore.io import readers
 
-    guard = getattr(readers, "check_workbook_file", None)  # size limits before parsing (zip bombs)
-    if guard is not None and not guard(path, problems):
-        return None
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as e:  # noqa: BLE001 - any failure to open is the file's problem, never a crash
-        if not isinstance(e, (OSError, KeyError, ValueError, zipfile.BadZipFile)) and "openpyxl" not in type(e).__module__:
-            raise
-        problems.append(Problem.make(Code.WORKBOOK_UNREADABLE, file=path.name, reason=type(e).__name__))
+    refused = readers.guard_workbook(path)
+    if refused is not None:
+        problems.append(refused)
         return None
     sheets: dict[str, list[list[Cell]]] = {}
-    try:
-        for ws in wb.worksheets:
-            grid = []
-            for i, row in enumerate(ws.iter_rows()):
-                cells = []
-                for j, c in enumerate(row):
-                    text, special = readers._cell(c)
-                    cells.append(Cell(text.strip(), special, f"{column_letter(j)}{i + 1}", path.name, ws.title))
-                grid.append(cells)
-            sheets[ws.title] = grid
-    except Exception as e:  # noqa: BLE001
-        problems.append(Problem.make(Code.WORKBOOK_UNREADABLE, file=path.name, reason=type(e).__name__))
-        return None
-    finally:
-        wb.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        except Exception as e:  # noqa: BLE001 - any failure to open is the file's problem, never a crash
+            problems.append(Problem.make(Code.WORKBOOK_UNREADABLE, file=path.name, reason=type(e).__name__))
+            return None
+        try:
+            for ws in wb.worksheets:
+                if hasattr(ws, "reset_dimensions"):
+                    ws.reset_dimensions()
+                limits = readers._Limits(path.name, ws.title, where_cell=True)
+                grid = []
+                for i, row in enumerate(ws.iter_rows()):
+                    cells = []
+                    for j, c in enumerate(row):
+                        text, special = readers._cell(c)
+                        cells.append(Cell(text.strip(), special, f"{column_letter(j)}{i + 1}", path.name, ws.title))
+                    limits.row(i + 1, [x.text for x in cells])
+                    grid.append(cells)
+                while grid and not any(x.text for x in grid[-1]):
+                    grid.pop()
+                sheets[ws.title] = grid
+        except readers._TooLarge as e:
+            problems.append(e.problem)
+            return None
+        except Exception as e:  # noqa: BLE001 - broken XML, a damaged member: the file's problem
+            problems.append(Problem.make(Code.WORKBOOK_UNREADABLE, file=path.name, reason=type(e).__name__))
+            return None
+        finally:
+            try:
+                wb.close()
+            except Exception:  # noqa: BLE001
+                pass
     meta = {}
     for row in sheets.get(W.META, []):
         if len(row) >= 2 and row[0].text:
