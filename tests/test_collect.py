@@ -89,7 +89,6 @@ def test_wrong_year_wrong_city_duplicate_missing_and_edited_header(returns):
     got = {(p.file, p.city, p.code) for p in _problems(returns)}
     assert got == {
         ("nanchang.xlsx", "南昌", Code.WORKBOOK_WRONG_YEAR),
-        ("nanchang.xlsx", "南昌", Code.WORKBOOK_MISSING),
         ("xinyu.xlsx", "九江", Code.WORKBOOK_WRONG_CITY),
         ("xinyu.xlsx", "新余", Code.WORKBOOK_MISSING),
         ("yingtan (1).xlsx", "鹰潭", Code.WORKBOOK_DUPLICATE_CITY),
@@ -132,3 +131,14 @@ def test_a_city_checks_its_own_workbook_before_sending(returns):
     with pytest.raises(InputError) as e:
         service.validate(RunOptions(2023, returns / "nanchang.xlsx"))
     assert [p.code for p in e.value.problems] == [Code.WORKBOOK_WRONG_YEAR]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_broken_workbook_is_a_located_problem_never_a_crash(returns, damage):
+    book = returns / "shangrao.xlsx"
+    data = book.read_bytes()
+    book.write_bytes({"garbage": b"\x00\xffnot a zip" * 100, "truncated": data[: len(data) // 2], "empty": b""}[damage])
+    probs = _problems(returns)
+    mine = [p for p in probs if p.file == "shangrao.xlsx"]
+    assert [p.code for p in mine] in ([Code.WORKBOOK_UNREADABLE], [Code.WORKBOOK_TOO_LARGE])
+    assert probs == mine  # nothing else: no echo of the unreadable book in the other tables

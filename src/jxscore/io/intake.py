@@ -210,17 +210,22 @@ def collect(year: int, folder: Path, criteria: Criteria, criteria_path: Path | N
     office: Book | None = None
     books: list[Book] = []
     slug = {e.name: e.slug for e in c.entities}
+    unusable: set[str] = set()  # files already reported as unreadable or not of this round: no "missing" echo
     for p in paths:
         book = read_book(p, problems)
         if book is None:
+            unusable.add(p.name)
             continue
         books.append(book)
         kind = book.meta.get("kind", "")
         if p.name == W.OFFICE_FILE or kind == "office":
             if _meta_ok(book, "office", year, c, crit_sha, problems, warnings):
                 office = book
+            else:
+                unusable.add(p.name)
             continue
         if not _meta_ok(book, "city", year, c, crit_sha, problems, warnings):
+            unusable.add(p.name)
             continue
         city = book.meta.get("city", "")
         if city not in slug:
@@ -245,10 +250,10 @@ def collect(year: int, folder: Path, criteria: Criteria, criteria_path: Path | N
         if right:
             by_city[city] = right[0]
     for e in c.entities:
-        if e.name not in by_city:
+        if e.name not in by_city and f"{e.slug}.xlsx" not in unusable:
             problems.append(Problem.make(Code.WORKBOOK_MISSING, file=f"{e.slug}.xlsx", city=e.name))
     blocked = {e.name for e in c.entities if e.name not in by_city}  # already reported: no echoes downstream
-    if office is None:
+    if office is None and W.OFFICE_FILE not in unusable:
         problems.append(Problem.make(Code.WORKBOOK_MISSING, file=W.OFFICE_FILE))
 
     for e in c.entities:
