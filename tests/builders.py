@@ -45,14 +45,14 @@ class Dataset:
         self.targets = pd.DataFrame(tg)
 
     # ---- edits
-    def set(self, table: str, city: str, column: str, value) -> "Dataset":
+    def set(self, table: str, city: str, column: str, value) -> Dataset:
         df = getattr(self, table)
         if df[column].dtype != object:
             df[column] = df[column].astype(object)
         df.loc[df["city"] == city, column] = value
         return self
 
-    def set_energy(self, city: str, year: int, **cols) -> "Dataset":
+    def set_energy(self, city: str, year: int, **cols) -> Dataset:
         m = (self.energy["city"] == city) & (self.energy["year"] == year)
         for k, v in cols.items():
             if isinstance(v, str):
@@ -60,7 +60,7 @@ class Dataset:
             self.energy.loc[m, k] = v
         return self
 
-    def not_applicable(self, city: str, code: str) -> "Dataset":
+    def not_applicable(self, city: str, code: str) -> Dataset:
         self.set("targets", city, code, "")
         self.set("indicators", city, code, "")
         return self

@@ -6,7 +6,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from builders import Dataset  # noqa: E402
-
 from jxscore.core.criteria import load_criteria  # noqa: E402
 from jxscore.service import RunOptions, run_score  # noqa: E402
 

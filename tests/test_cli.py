@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from builders import Dataset
 
 ROOT = Path(__file__).resolve().parents[1]

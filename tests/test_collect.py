@@ -6,13 +6,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from returns import make_returns
 
 from jxscore import service
 from jxscore.core.problems import Code, InputError
 from jxscore.i18n import message
 from jxscore.resources import default_criteria_path
 from jxscore.service import CollectOptions, RunOptions
+from returns import make_returns
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data"

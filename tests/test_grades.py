@@ -1,6 +1,7 @@
 """Grade edges (95/80/60), rounding half up, caps, vetoes and the tie-break order of RULEBOOK §2."""
 
 import pytest
+
 from builders import Dataset
 from conftest import row
 

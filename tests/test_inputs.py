@@ -2,8 +2,8 @@
 
 import pandas as pd
 import pytest
-from builders import Dataset
 
+from builders import Dataset
 from jxscore.core.problems import Code, InputError, UsageError
 from jxscore.i18n import message
 from jxscore.service import RunOptions, run_score, validate

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import Dataset
 
-from jxscore.analysis.methods import compare_methods, decision_matrix, rank_scores
+from builders import Dataset
 from jxscore import service
+from jxscore.analysis.methods import compare_methods, decision_matrix, rank_scores
 from jxscore.service import RunOptions, run_score
 
 SAMPLE = Path(__file__).parent.parent / "data"

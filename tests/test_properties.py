@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from builders import CITIES, Dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import CITIES, Dataset
 from jxscore import service
 from jxscore.service import RunOptions, run_score
 

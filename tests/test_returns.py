@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import openpyxl
-import pytest
-from libreoffice import resave
 
 from jxscore import service
 from jxscore.service import CollectOptions, RunOptions
+from libreoffice import resave
 
 ROOT = Path(__file__).resolve().parents[1]
 RETURNS = ROOT / "data" / "returns"

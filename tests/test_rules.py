@@ -5,6 +5,7 @@ is the points it costs.
 """
 
 import pytest
+
 from builders import Dataset
 from conftest import ledger, row
 

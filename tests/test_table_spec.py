@@ -2,7 +2,6 @@
 
 from jxscore.core.criteria import Bounds
 from jxscore.core.inputs import Checker
-from jxscore.core.problems import Code
 from jxscore.core.tables import ColumnSpec, Kind, RawTable, TableSpec
 
 PROJECTS = TableSpec(

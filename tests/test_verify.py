@@ -7,9 +7,9 @@ targets of 100 t, C1–C6 are full points, total 100 for everyone.
 import csv
 
 import pytest
+
 from builders import CITIES, REVIEW, Dataset
 from conftest import ledger, row
-
 from jxscore.core.problems import Code, InputError
 from jxscore.core.verify import USCC_ALPHABET, USCC_WEIGHTS, uscc_valid
 from jxscore.io.writers import verification_frame

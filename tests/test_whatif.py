@@ -8,17 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import Dataset
 from typer.testing import CliRunner
 
-from jxscore.cli import app
-from jxscore.core.problems import UsageError
+from builders import Dataset
+from jxscore import service
 from jxscore.analysis.scenario import Scenario, load_scenario, scenario_weights
+from jxscore.analysis.whatif import compute_whatif
+from jxscore.cli import app
 from jxscore.core.problems import Code, ScenarioError
 from jxscore.i18n import message
 from jxscore.service import RunOptions, run_score
-from jxscore import service
-from jxscore.analysis.whatif import compute_whatif
 
 SAMPLE = Path(__file__).parent.parent / "data"
 

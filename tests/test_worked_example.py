@@ -3,6 +3,7 @@
 import math
 
 import pytest
+
 from builders import worked_example
 from conftest import ledger, row
 
@@ -52,7 +53,6 @@ def test_a2_allowance_had_it_not_been_exempt(result):
 def test_required_path_for_14_percent(tmp_path):
     """§5: for a 14% target the required cumulative reductions are 2.97, 5.85, 8.65, 11.37, 14.0%."""
     from builders import Dataset
-
     from jxscore.service import RunOptions, run_score
 
     got = []

@@ -12,7 +12,8 @@ import functools
 import gettext
 import json
 import os
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from jxscore.resources import locale_dir
 

@@ -7,9 +7,10 @@ into a staged folder, so a failure leaves the previous outputs untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from jxscore.resources import default_criteria_path
 

@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
-
 from jxscore.cli import analysis, report  # noqa: E402
+from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 app = typer.Typer(
     name="jxscore",
@@ -96,7 +95,7 @@ def collect(year: YEAR,
 
 
 @app.callback()
-def _root(lang: Annotated[Optional[str], typer.Option("--lang", help="Language of messages: zh (default) or en.")]
+def _root(lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: zh (default) or en.")]
           = None) -> None:
     """设区市节能减排目标责任评价考核 — score, grade, rank and explain (jxscore)."""
     from jxscore.cli.common import LANG

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
-SETS = Annotated[Optional[list[str]], typer.Option(
+SETS = Annotated[list[str] | None, typer.Option(
     "--set", metavar="CODE=POINTS", help="CODE=POINTS for an indicator (A1=25) or a category (B=20); repeatable; overrides --scenario.")]
-SCENARIO = Annotated[Optional[Path], typer.Option(
+SCENARIO = Annotated[Path | None, typer.Option(
     "--scenario", help="Scenario file (.toml/.yaml): [points] A1 = 25, B = 20; vetoes_off, caps_off, rescale.")]
 NO_RESCALE = Annotated[bool, typer.Option("--no-rescale", help="Keep points as set (A+B+C not rescaled to 100).")]
 PDF = Annotated[bool, typer.Option("--pdf", help="Also write a PDF page (WeasyPrint, CJK font).")]
@@ -37,8 +37,8 @@ def whatif(year: YEAR, data: DATA, out: OUT, set_: SETS = None, scenario: SCENAR
            no_rescale: NO_RESCALE = False, pdf: PDF = False, criteria: CRITERIA = None,
            allow_missing: ALLOW_MISSING = False, debug: DEBUG = False) -> None:
     """Re-weight indicators or categories: baseline vs scenario totals, grades, ranks, movers and why."""
-    from jxscore.analysis.scenario import load_scenario
     from jxscore import service
+    from jxscore.analysis.scenario import load_scenario
     from jxscore.cli.common import echo_warnings
 
     with fail_on_errors(debug):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 
 YEAR = Annotated[int, typer.Option("--year", help="Assessment year Y (e.g. 2024).")]
 DATA = Annotated[Path, typer.Option("--data", help="Folder with energy.csv, indicators.csv, targets.csv, or one .xlsx.")]
 OUT = Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")]
-CRITERIA = Annotated[Optional[Path], typer.Option("--criteria", help="Criteria file (default: bundled Jiangxi scheme).")]
+CRITERIA = Annotated[Path | None, typer.Option("--criteria", help="Criteria file (default: bundled Jiangxi scheme).")]
 ALLOW_MISSING = Annotated[bool, typer.Option("--allow-missing", help="Score missing applicable values as 0 and flag them.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")]
 
@@ -117,7 +118,6 @@ def echo_ranking(result) -> None:
             for _, r in s.iterrows()]
     from rich.console import Console
     from rich.table import Table
-
     from rich.text import Text
 
     t = Table("排名", "设区市", "总分", "等级", "否决", "封顶", "免考")

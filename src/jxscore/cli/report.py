@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, echo_ranking, echo_warnings, fail_on_errors, opts
+from jxscore.cli.common import (
+    ALLOW_MISSING,
+    CRITERIA,
+    DATA,
+    DEBUG,
+    OUT,
+    YEAR,
+    echo_ranking,
+    echo_warnings,
+    fail_on_errors,
+    opts,
+)
 
 HTML = Annotated[bool, typer.Option("--html", help="Also write each document as a self-contained HTML page.")]
-JOBS = Annotated[Optional[int], typer.Option("--jobs", min=1, help="Parallel render processes (default: CPU count).")]
+JOBS = Annotated[int | None, typer.Option("--jobs", min=1, help="Parallel render processes (default: CPU count).")]
 
 
 def report(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,

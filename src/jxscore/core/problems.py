@@ -8,9 +8,9 @@ and the parameters of its message. Words are made at the edge from the message c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Iterable
 
 
 class Severity(StrEnum):
@@ -119,7 +119,7 @@ class Problem:
     severity: Severity = field(default=Severity.ERROR)
 
     @staticmethod
-    def make(code: Code, *, severity: Severity | None = None, **kw) -> "Problem":
+    def make(code: Code, *, severity: Severity | None = None, **kw) -> Problem:
         """Build a problem; keyword arguments that are not location fields become message parameters."""
         loc = {k: kw.pop(k) for k in ("file", "sheet", "row", "column", "cell", "city", "path", "value") if k in kw}
         if "value" in loc:

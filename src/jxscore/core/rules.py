@@ -7,8 +7,9 @@ Thresholds compare both sides rounded to `ctx.dec` decimals (RULEBOOK §2 "Compa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, conlist, model_validator
@@ -172,7 +173,7 @@ class ReviewDeductParams(Params):
     deductions: dict[str, float]  # field of the indicators table -> fraction of the points lost per item
 
     @model_validator(mode="after")
-    def _non_negative(self) -> "ReviewDeductParams":
+    def _non_negative(self) -> ReviewDeductParams:
         for k, v in self.deductions.items():
             if v < 0:
                 raise ValueError(f"deductions.{k} must be ≥ 0")
@@ -300,7 +301,7 @@ class TotalCapParams(Params):
     energy: EnergyNames = EnergyNames()
 
     @model_validator(mode="after")
-    def _fractions(self) -> "TotalCapParams":
+    def _fractions(self) -> TotalCapParams:
         for j, (_, fr) in enumerate(self.tiers):
             if not 0 <= fr <= 1:
                 raise ValueError(f"tiers[{j}]: the fraction must be between 0 and 1")

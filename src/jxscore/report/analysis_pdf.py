@@ -64,8 +64,8 @@ def sensitivity_pdf(s, figs: dict, path: Path) -> None:
     from jxscore.report.pdf import html_to_pdf
 
     o = s.options
-    how = ("各指标分值在名义值±{:.0%}内独立均匀扰动".format(o.band) if o.method == "uniform"
-           else "各指标分值按以名义分值为均值的Dirichlet分布抽样（离散程度与±{:.0%}均匀扰动相当）".format(o.band))
+    how = (f"各指标分值在名义值±{o.band:.0%}内独立均匀扰动" if o.method == "uniform"
+           else f"各指标分值按以名义分值为均值的Dirichlet分布抽样（离散程度与±{o.band:.0%}均匀扰动相当）")
     method = (f"{how}，A+B+C合计保持100分；样本数{o.samples}，随机种子{o.seed}。得分系数、一票否决与等级封顶不变。"
               f"Sobol'指数：A、B、C类别分值乘数在±{o.band:.0%}内变化（{s.sobol_n}×{s.indices['factor'].nunique() + 2}次计算），"
               "输出为各市平均排名变动。")
