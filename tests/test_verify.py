@@ -168,3 +168,28 @@ def test_structural_problems_are_located(tmp_path):
     }
     few = next(x for x in e.value.problems if x.code == Code.TOO_FEW_EXPERTS)
     assert (few.city, few.params["item"], few.value) == ("吉安", "C4", "2")
+
+
+def test_audit_writes_the_findings_and_the_report_without_scoring(tmp_path):
+    import subprocess
+
+    from jxscore import service
+
+    p = _projects_matching_claims()
+    px = next(r for r in p if r["city"] == "萍乡" and r["pollutant"] == "NOx")
+    px["reduction"] = "60"
+    p.append({**px, "project_id": "P902", "count_year": "2023", "completion_date": "2023-01-15"})
+    folder = Dataset().write(tmp_path / "d")
+    _write(folder, "projects", p)
+    run = service.save(service.audit(RunOptions(2023, folder)), tmp_path / "out")
+    assert run.files == ["verification.csv", "verification.pdf"]
+    lines = (tmp_path / "out" / "verification.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "code,city,key,table,row,excluded,detail"
+    assert lines[1:] == ["R-OVER,萍乡,A4,indicators,,0,申报100吨，核定项目合计60吨，超出容差0.5吨，按核定量计分",
+                         "P-DUP,萍乡,P902,projects,46,1,与项目P009重复（同一治理设施TA009已在2022年计入），不予认定"]
+    text = subprocess.run(["pdftotext", str(tmp_path / "out" / "verification.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "重点减排工程与措施落实核查报告" in text and "按核定量计分" in text and "P902" in text
+    with pytest.raises(Exception) as e:   # a folder with neither table: nothing to audit (a usage problem)
+        service.audit(RunOptions(2023, Dataset().write(tmp_path / "plain")))
+    assert [x.code for x in e.value.problems] == [Code.NOTHING_TO_AUDIT]

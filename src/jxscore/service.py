@@ -133,6 +133,22 @@ class CollectRun:
         return self.collected.report + self.collected.inputs.warnings
 
 
+@dataclass
+class AuditRun:
+    """The 核查: key projects and expert panels checked (RULEBOOK §8, §9), nothing scored."""
+
+    opts: RunOptions
+    criteria: Criteria
+    inputs: Inputs
+    verification: object  # jxscore.core.engine.Verification
+    pdf: bool = True
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.inputs.warnings
+
+
 # ------------------------------------------------------------------ computing
 
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
@@ -197,6 +213,18 @@ def compare_methods(opts: RunOptions, *, seed: int = 0, repeat: int = 1, reversa
     return MethodsRun(compare(result, seed=seed, repeat=repeat, reversal=reversal))
 
 
+def audit(opts: RunOptions, *, pdf: bool = True) -> AuditRun:
+    """Check the projects and reviews tables without scoring; a folder with neither is a usage error."""
+    from jxscore.core.engine import verify
+    from jxscore.core.problems import Code, Problem, UsageError
+
+    crit, inputs = prepare(opts)
+    _, ver = verify(inputs, crit)
+    if ver is None:
+        raise UsageError(Problem.make(Code.NOTHING_TO_AUDIT, file=str(opts.data)))
+    return AuditRun(opts, crit, inputs, ver, pdf=pdf)
+
+
 def collect(opts: CollectOptions) -> CollectRun:
     """Read the city workbooks and office.xlsx, check them all in one pass (InputError lists every problem)."""
     from jxscore.core.criteria import load_criteria
@@ -256,7 +284,20 @@ def _write_collect(run: CollectRun, stage: Path) -> list[str]:
     return write_collected(run.collected, run.criteria, stage)
 
 
-_WRITERS = {"CollectRun": _write_collect, "ScoreRun": _write_score, "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity,
+def _write_audit(run: AuditRun, stage: Path) -> list[str]:
+    from jxscore.io.writers import verification_frame, write_csv
+
+    write_csv(verification_frame(run), stage / "verification.csv")
+    names = ["verification.csv"]
+    if run.pdf:
+        from jxscore.report.audit import audit_pdf
+
+        audit_pdf(run, stage / "verification.pdf")
+        names.append("verification.pdf")
+    return names
+
+
+_WRITERS = {"AuditRun": _write_audit, "CollectRun": _write_collect, "ScoreRun": _write_score, "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity,
             "MethodsRun": _write_methods}
 
 

@@ -94,6 +94,23 @@ def collect(year: YEAR,
     typer.echo(f"Wrote {out}/" + ", ".join(run.files))
 
 
+def audit(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None,
+          no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Only verification.csv.")] = False,
+          debug: DEBUG = False) -> None:
+    """核查报告: check the key-project list and the expert panels (RULEBOOK §8, §9) without scoring."""
+    from jxscore import service
+    from jxscore.cli.common import echo_warnings
+
+    with fail_on_errors(debug):
+        run = service.save(service.audit(opts(year, data, criteria), pdf=not no_pdf), out)
+    echo_warnings(run.warnings)
+    codes: dict[str, int] = {}
+    for f in run.verification.findings:
+        codes[f.code] = codes.get(f.code, 0) + 1
+    typer.echo("核查发现：" + ("、".join(f"{k} {v}项" for k, v in sorted(codes.items())) or "无"))
+    typer.echo(f"Wrote {out}/" + ", ".join(run.files))
+
+
 @app.callback()
 def _root(lang: Annotated[str | None, typer.Option("--lang", help="Language of messages: zh (default) or en.")]
           = None) -> None:
@@ -111,6 +128,7 @@ app.command()(analysis.sensitivity)
 app.command("compare-methods")(analysis.compare_methods)
 app.command()(template)
 app.command()(collect)
+app.command()(audit)
 
 
 def main() -> None:

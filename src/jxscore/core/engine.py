@@ -56,7 +56,7 @@ def verify(inputs: Inputs, c: Criteria) -> tuple[pd.DataFrame, Verification | No
         codes = list(ver.projects.sums.columns)
         applicable = inputs.targets[codes].notna() & ~inputs.missing[codes]
         ver.reconciled = V.reconcile(values[codes], applicable, ver.projects.sums, tol_abs=v.tolerance_abs,
-                                     tol_rel=v.tolerance_rel, dec=dec)
+                                     tol_rel=v.tolerance_rel, dec=dec, units={k: c.indicator(k).unit for k in codes})
         values[codes] = ver.reconciled.scored
     if "reviews" in inputs.extra:
         items = {code: c.indicator(code).points for code in v.review_items}

@@ -86,6 +86,7 @@ class Code(StrEnum):
     SCENARIO_EMPTY = "scenario-empty"
     # command-line options, environment
     YEAR_OUT_OF_SCHEME = "year-out-of-scheme"
+    NOTHING_TO_AUDIT = "nothing-to-audit"
     BAD_OPTION = "bad-option"
     OUT_PATH = "out-path"
     FONT_MISSING = "font-missing"

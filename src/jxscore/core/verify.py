@@ -127,7 +127,7 @@ class Reconciled:
 
 
 def reconcile(claims: pd.DataFrame, applicable: pd.DataFrame, sums: pd.DataFrame, *, tol_abs: float,
-              tol_rel: float, dec: int) -> Reconciled:
+              tol_rel: float, dec: int, units: dict[str, str] | None = None) -> Reconciled:
     """§8: A > S + tol → R-OVER, scored with S; A < S − tol → R-UNDER (a warning); tol = max(abs, rel·S)."""
     scored = claims[sums.columns].copy()
     over = pd.DataFrame(False, index=claims.index, columns=sums.columns)
@@ -143,10 +143,12 @@ def reconcile(claims: pd.DataFrame, applicable: pd.DataFrame, sums: pd.DataFrame
                 scored.loc[city, code] = s
                 over.loc[city, code] = True
                 findings.append(Finding("R-OVER", city, code, "indicators", None,
-                                        args=_args(claimed=_fmt(a), verified=_fmt(s), tol=_fmt(tol))))
+                                        args=_args(claimed=_fmt(a), verified=_fmt(s), tol=_fmt(tol),
+                                                   unit=(units or {}).get(code, ""))))
             elif round(a, dec) < round(s - tol, dec):
                 findings.append(Finding("R-UNDER", city, code, "indicators", None,
-                                        args=_args(claimed=_fmt(a), verified=_fmt(s), tol=_fmt(tol))))
+                                        args=_args(claimed=_fmt(a), verified=_fmt(s), tol=_fmt(tol),
+                                                   unit=(units or {}).get(code, ""))))
     return Reconciled(scored, over, findings)
 
 

@@ -265,8 +265,10 @@ def finding_detail(f, lang: str = "zh") -> str:
     return text(f"finding.{f.code}" + (f".{f.variant}" if f.variant else ""), lang, **f.params)
 
 
-def verification_frame(result: Result) -> pd.DataFrame:
-    """verification.csv: one row per finding (RULEBOOK §8, §9), sorted by city, table, key, code, row."""
+def verification_frame(result) -> pd.DataFrame:
+    """verification.csv: one row per finding (RULEBOOK §8, §9), sorted by city, table, key, code, row.
+
+    `result` is a scored Result or anything with a `verification` (the audit's run)."""
     cols = ["code", "city", "key", "table", "row", "excluded", "detail"]
     rows = [{"code": f.code, "city": f.city, "key": f.key, "table": f.table,
              "row": "" if f.row is None else str(f.row), "excluded": int(f.excluded), "detail": finding_detail(f)}

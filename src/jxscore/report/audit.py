@@ -1,0 +1,86 @@
+"""The 核查报告 (verification.pdf) and the 核查 section of each scorecard: RULEBOOK §8, §9 findings as the
+office and a city read them. Plain dicts for the templates; words from the catalogue and the findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REASONS = {"P-USCC": "信用代码有误", "P-LATE": "完成前计入", "P-EVID": "缺佐证材料", "P-DUP": "重复计算"}
+
+
+def _num(x: float) -> str:
+    s = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def city_section(c, inputs, ver, city: str) -> dict | None:
+    """One city's findings and its claim-vs-verified table (None when neither table was given)."""
+    from jxscore.io.writers import finding_detail
+
+    if ver is None:
+        return None
+    mine = [f for f in ver.findings if f.city == city]
+    claims = []
+    if ver.projects is not None:
+        rows = ver.projects.rows[ver.projects.rows["city"] == city]
+        pol_of = {v: k for k, v in c.verification.pollutants.items()}
+        for code in ver.projects.sums.columns:
+            pol = pol_of[code]
+            r = rows[rows["pollutant"] == pol]
+            applies = bool(inputs.targets[code].notna().loc[city])
+            claimed = float(inputs.values.loc[city, code]) if applies else float("nan")
+            over = bool(ver.reconciled.over.loc[city, code]) if applies else False
+            under = any(f.code == "R-UNDER" and f.key == code for f in mine)
+            claims.append({
+                "code": code, "pollutant": pol, "name": c.indicator(code).name, "unit": c.indicator(code).unit,
+                "n": len(r), "kept": int((~r["excluded"]).sum()), "excluded": int(r["excluded"].sum()),
+                "claimed": _num(claimed) if applies else "不适用", "verified": _num(float(ver.projects.sums.loc[city, code])),
+                "result": "按核定量计分" if over else ("申报少于核定" if under else ("相符" if applies else "—")),
+                "over": over})
+    panels = []
+    if ver.panels is not None:
+        for item in ver.panels.values.columns:
+            spread = next((f for f in mine if f.code == "C-SPREAD" and f.key == item), None)
+            panels.append({"item": item, "name": c.indicator(item).name, "n": int(ver.panels.counts.loc[city, item]),
+                           "value": _num(float(ver.panels.values.loc[city, item])), "points": _num(c.indicator(item).points),
+                           "spread": finding_detail(spread) if spread else ""})
+    return {"findings": [{"code": f.code, "key": f.key, "row": "" if f.row is None else f.row,
+                          "detail": finding_detail(f), "excluded": f.excluded} for f in mine],
+            "claims": claims, "panels": panels}
+
+
+def audit_context(run) -> dict:
+    """The whole 核查报告: a provincial overview first, then a page per city."""
+    import hashlib
+
+    c, inputs, ver = run.criteria, run.inputs, run.verification
+    files = sorted(inputs.files)
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(p.name.encode() + b"\0" + p.read_bytes())
+    overview = []
+    for e in c.entities:
+        sec = city_section(c, inputs, ver, e.name)
+        by = {k: 0 for k in REASONS}
+        for f in sec["findings"]:
+            if f["code"] in by:
+                by[f["code"]] += 1
+        overview.append({"city": e.name, "projects": sum(x["n"] for x in sec["claims"]),
+                         "kept": sum(x["kept"] for x in sec["claims"]), **{k.replace("-", "_"): v for k, v in by.items()},
+                         "over": "、".join(x["code"] for x in sec["claims"] if x["over"]) or "—",
+                         "spread": "、".join(p["item"] for p in sec["panels"] if p["spread"]) or "—",
+                         "section": sec})
+    return {"meta": {"scheme": c.scheme.name, "region": c.scheme.region, "year": inputs.year,
+                     "input_hash": digest.hexdigest(), "version": "", "n": len(c.entities)},
+            "has_projects": ver.projects is not None, "has_panels": ver.panels is not None,
+            "reasons": REASONS, "overview": overview, "n_findings": len(ver.findings),
+            "cn": list("一二三四五六七八九十") + [f"十{d}" for d in "一二三四五六七八九"] + ["二十"]}
+
+
+def audit_pdf(run, path: Path) -> None:
+    from jxscore.report.pdf import html_to_pdf
+    from jxscore.report.render import environment
+
+    ctx = audit_context(run)
+    html = environment().get_template("audit.html.j2").render(**ctx)
+    html_to_pdf(html, path, identifier=f"{ctx['meta']['input_hash'][:20]}:verification.pdf")
