@@ -68,15 +68,21 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def manifest(result: Result, input_files: list[Path], criteria_file: Path, params: dict) -> dict:
-    import jinja2
-    import openpyxl
-
+def input_hash(input_files: list[Path], criteria_file: Path, params: dict) -> tuple[dict, dict, str]:
+    """SHA-256 of every input and of the criteria file, and one hash over them and the run's parameters."""
     inputs = {p.name: sha256(p) for p in sorted(input_files)}
     crit = {criteria_file.name: sha256(criteria_file)}
     combined = hashlib.sha256(
         json.dumps({"inputs": inputs, "criteria": crit, "params": params}, sort_keys=True).encode()
     ).hexdigest()
+    return inputs, crit, combined
+
+
+def manifest(result: Result, input_files: list[Path], criteria_file: Path, params: dict) -> dict:
+    import jinja2
+    import openpyxl
+
+    inputs, crit, combined = input_hash(input_files, criteria_file, params)
     return {
         "tool": "jxscore",
         "version": __version__,

@@ -51,13 +51,10 @@ def city_section(c, inputs, ver, city: str) -> dict | None:
 
 def audit_context(run) -> dict:
     """The whole 核查报告: a provincial overview first, then a page per city."""
-    import hashlib
+    from jxscore.io.writers import input_hash
 
     c, inputs, ver = run.criteria, run.inputs, run.verification
-    files = sorted(inputs.files)
-    digest = hashlib.sha256()
-    for p in files:
-        digest.update(p.name.encode() + b"\0" + p.read_bytes())
+    _, _, digest = input_hash(inputs.files, run.opts.criteria_path, run.opts.params())
     overview = []
     for e in c.entities:
         sec = city_section(c, inputs, ver, e.name)
@@ -71,7 +68,7 @@ def audit_context(run) -> dict:
                          "spread": "、".join(p["item"] for p in sec["panels"] if p["spread"]) or "—",
                          "section": sec})
     return {"meta": {"scheme": c.scheme.name, "region": c.scheme.region, "year": inputs.year,
-                     "input_hash": digest.hexdigest(), "version": "", "n": len(c.entities)},
+                     "input_hash": digest, "version": "", "n": len(c.entities)},
             "has_projects": ver.projects is not None, "has_panels": ver.panels is not None,
             "reasons": REASONS, "overview": overview, "n_findings": len(ver.findings),
             "cn": list("一二三四五六七八九十") + [f"十{d}" for d in "一二三四五六七八九"] + ["二十"]}
