@@ -27,7 +27,8 @@ def test_every_code_and_reference_has_a_message(lang):
     missing = [c.value for c in Code if not po.get(c.value)]
     assert missing == []
     src = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "jxscore").rglob("*.py"))
-    refs = set(re.findall(r'"@([a-z_]+\.[a-z_]+)"', src)) | set(re.findall(r'text\("((?:ui|col|sev|flag)\.[a-z_]+)', src))
+    refs = (set(re.findall(r'"@([a-z_]+\.[a-z_]+)"', src))
+            | set(re.findall(r'text\("((?:ui|col|sev|flag)\.[a-z_]+)', src)))
     assert sorted(r for r in refs if not po.get(r)) == []
 
 

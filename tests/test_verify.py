@@ -163,7 +163,8 @@ def test_structural_problems_are_located(tmp_path):
         ("projects.csv", 3, "project_id", Code.DUPLICATE_KEY), ("projects.csv", 4, "pollutant", Code.NOT_A_CHOICE),
         ("projects.csv", 5, "reduction", Code.OUT_OF_RANGE), ("projects.csv", 6, "completion_date", Code.BAD_DATE),
         ("projects.csv", 7, "count_year", Code.OUT_OF_RANGE), ("projects.csv", 8, "city", Code.UNKNOWN_CITY),
-        ("reviews.csv", 2, "points", Code.OUT_OF_RANGE), ("reviews.csv", len(reviews) + 1, "expert", Code.DUPLICATE_KEY),
+        ("reviews.csv", 2, "points", Code.OUT_OF_RANGE),
+        ("reviews.csv", len(reviews) + 1, "expert", Code.DUPLICATE_KEY),
         ("reviews.csv", None, "expert", Code.TOO_FEW_EXPERTS),
     }
     few = next(x for x in e.value.problems if x.code == Code.TOO_FEW_EXPERTS)

@@ -297,8 +297,8 @@ def _write_audit(run: AuditRun, stage: Path) -> list[str]:
     return names
 
 
-_WRITERS = {"AuditRun": _write_audit, "CollectRun": _write_collect, "ScoreRun": _write_score, "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity,
-            "MethodsRun": _write_methods}
+_WRITERS = {"AuditRun": _write_audit, "CollectRun": _write_collect, "ScoreRun": _write_score,
+            "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity, "MethodsRun": _write_methods}
 
 
 def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable[[int], None] | None = None,

@@ -121,7 +121,8 @@ def _why(b: Basis, i: int, base: Evaluation, ev: Evaluation, short: np.ndarray, 
     return "；".join(zh), "; ".join(en)
 
 
-def _reasons(result: Result, table: pd.DataFrame, contrib: np.ndarray, short: np.ndarray, dE: np.ndarray) -> pd.DataFrame:
+def _reasons(result: Result, table: pd.DataFrame, contrib: np.ndarray, short: np.ndarray,
+             dE: np.ndarray) -> pd.DataFrame:
     b = result.basis
     f = b.fractions
     rows = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -81,7 +81,8 @@ def template(year: YEAR,
 
 
 def collect(year: YEAR,
-            source: Annotated[Path, typer.Option("--from", help="Folder of returned workbooks (<slug>.xlsx, office.xlsx).")],
+            source: Annotated[Path, typer.Option(
+                "--from", help="Folder of returned workbooks (<slug>.xlsx, office.xlsx).")],
             out: Annotated[Path, typer.Option("--out", help="Folder for the canonical dataset (written atomically).")],
             criteria: CRITERIA = None, debug: DEBUG = False) -> None:
     """Read the returned city workbooks and office.xlsx into one checked dataset (CSV files + sources.csv)."""

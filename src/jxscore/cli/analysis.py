@@ -15,7 +15,8 @@ import typer
 from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 SETS = Annotated[list[str] | None, typer.Option(
-    "--set", metavar="CODE=POINTS", help="CODE=POINTS for an indicator (A1=25) or a category (B=20); repeatable; overrides --scenario.")]
+    "--set", metavar="CODE=POINTS",
+    help="CODE=POINTS for an indicator (A1=25) or a category (B=20); repeatable; overrides --scenario.")]
 SCENARIO = Annotated[Path | None, typer.Option(
     "--scenario", help="Scenario file (.toml/.yaml): [points] A1 = 25, B = 20; vetoes_off, caps_off, rescale.")]
 NO_RESCALE = Annotated[bool, typer.Option("--no-rescale", help="Keep points as set (A+B+C not rescaled to 100).")]
@@ -62,7 +63,8 @@ def sensitivity(
     year: YEAR, data: DATA, out: OUT,
     samples: Annotated[int, typer.Option("--samples", help="Monte Carlo weight samples.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same results).")] = 0,
-    band: Annotated[float, typer.Option("--band", help="Relative half-width of the perturbation (0.25 = ±25%).")] = 0.25,
+    band: Annotated[float, typer.Option("--band", help="Relative half-width of the perturbation (0.25 = ±25%).")]
+    = 0.25,
     method: Annotated[str, typer.Option("--method", help="uniform (each weight ±band) or dirichlet (around nominal).")]
     = "uniform",
     no_rescale: NO_RESCALE = False,

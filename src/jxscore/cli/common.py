@@ -11,10 +11,12 @@ from typing import Annotated
 import typer
 
 YEAR = Annotated[int, typer.Option("--year", help="Assessment year Y (e.g. 2024).")]
-DATA = Annotated[Path, typer.Option("--data", help="Folder with energy.csv, indicators.csv, targets.csv, or one .xlsx.")]
+DATA = Annotated[Path, typer.Option(
+    "--data", help="Folder with energy.csv, indicators.csv, targets.csv, or one .xlsx.")]
 OUT = Annotated[Path, typer.Option("--out", help="Output folder (written atomically).")]
 CRITERIA = Annotated[Path | None, typer.Option("--criteria", help="Criteria file (default: bundled Jiangxi scheme).")]
-ALLOW_MISSING = Annotated[bool, typer.Option("--allow-missing", help="Score missing applicable values as 0 and flag them.")]
+ALLOW_MISSING = Annotated[bool, typer.Option(
+    "--allow-missing", help="Score missing applicable values as 0 and flag them.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks.")]
 
 

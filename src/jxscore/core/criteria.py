@@ -84,7 +84,9 @@ class Bounds(_Model):
             key = f"{lo}_{hi}"
         else:
             key = lo or hi or "between"
-        return {"bound": f"@bound.{key}", "lo": "" if lov is None else f"{lov:g}", "hi": "" if hiv is None else f"{hiv:g}"}
+        return {"bound": f"@bound.{key}",
+                "lo": "" if lov is None else f"{lov:g}",
+                "hi": "" if hiv is None else f"{hiv:g}"}
 
 
 class Parameter(_Model):

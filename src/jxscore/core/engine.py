@@ -151,7 +151,8 @@ def _verification_notes(c: Criteria, inputs: Inputs, ver: Verification, notes: d
             i, unit = ents.index(f.city), c.indicator(f.key).unit
             p = f.params
             if f.code == "R-OVER":
-                notes[f.key][i] = f"申报{p['claimed']}{unit}，核定{p['verified']}{unit}，按核定量计分；" + notes[f.key][i]
+                notes[f.key][i] = (f"申报{p['claimed']}{unit}，核定{p['verified']}{unit}，按核定量计分；"
+                                   + notes[f.key][i])
             else:
                 notes[f.key][i] += f"（申报少于核定项目合计{p['verified']}{unit}）"
     if ver.panels is not None:

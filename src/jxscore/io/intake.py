@@ -305,7 +305,7 @@ def _locate(p: Problem, where: dict, by_city: dict[str, Book], slug: dict[str, s
 def _city_book(book: Book, city: str, year: int, c: Criteria, b: Builder, problems: list[Problem]) -> None:
     energy = W.energy_headers(c)
     if _header_ok(book, W.ENERGY, 0, [h for _, h in energy], problems, city):
-        for i, row in enumerate(book.sheets[W.ENERGY][1:], start=1):
+        for i, _ in enumerate(book.sheets[W.ENERGY][1:], start=1):
             vals = {f: _cell_at(book.sheets[W.ENERGY], i, j, book.file, W.ENERGY) for j, (f, _) in enumerate(energy)}
             if not any(v.text for f, v in vals.items() if f != "year"):
                 continue  # an optional year left blank (only the pre-filled 年份): no row
@@ -314,7 +314,7 @@ def _city_book(book: Book, city: str, year: int, c: Criteria, b: Builder, proble
     if _header_ok(book, W.INDICATORS, 0, list(W.INDICATOR_HEADERS), problems, city):
         values: dict[str, Cell | str] = {"city": city}
         seen = set()
-        for i, row in enumerate(book.sheets[W.INDICATORS][1:], start=1):
+        for i, _ in enumerate(book.sheets[W.INDICATORS][1:], start=1):
             code = clean_text(_cell_at(book.sheets[W.INDICATORS], i, 0, book.file, W.INDICATORS).text)
             if not code:
                 continue
@@ -358,7 +358,7 @@ def _office_book(book: Book, year: int, c: Criteria, b: Builder, problems: list[
     codes, rows = _coded_sheet(book, W.OFFICE_TARGETS, problems)
     if codes:
         _expect_codes(book, W.OFFICE_TARGETS, codes, specs["targets"].names, problems)
-        for i, r in enumerate(rows, start=3):
+        for _, r in enumerate(rows, start=3):
             vals = {code: r[j] for j, code in enumerate(codes) if code}
             if any(v.text for v in vals.values()):
                 b.add("targets", vals)
@@ -400,7 +400,8 @@ def _office_book(book: Book, year: int, c: Criteria, b: Builder, problems: list[
         if _header_ok(book, W.OFFICE_EXPERTS, 0, list(W.REVIEW_HEADERS), problems, ""):
             grid = book.sheets[W.OFFICE_EXPERTS]
             for i in range(1, len(grid)):
-                vals = {f: _cell_at(grid, i, j, book.file, W.OFFICE_EXPERTS) for j, (f, _) in enumerate(W.REVIEW_COLUMNS)}
+                vals = {f: _cell_at(grid, i, j, book.file, W.OFFICE_EXPERTS)
+                        for j, (f, _) in enumerate(W.REVIEW_COLUMNS)}
                 if any(v.text for v in vals.values()):
                     b.add("reviews", vals)
     return stats
@@ -452,7 +453,8 @@ def _sources(b: Builder, tables: dict[str, RawTable], where: dict, sha: dict[str
                     continue
                 file, sheet, cell = loc
                 rows.append({"table": name, "city": vals.get("city", ""), "key": key, "column": col,
-                             "value": vals[col], "file": file, "sheet": sheet, "cell": cell, "sha256": sha.get(file, "")})
+                             "value": vals[col], "file": file, "sheet": sheet, "cell": cell,
+                             "sha256": sha.get(file, "")})
     return rows
 
 
@@ -466,7 +468,7 @@ def canonical_frames(col: Collected, criteria: Criteria) -> dict[str, list[list[
     for name, t in col.tables.items():
         spec = specs[name]
         rows = [spec.names]
-        for i, line in enumerate(t.cells):
+        for _, line in enumerate(t.cells):
             new = []
             for colname, text in zip(t.header, line):
                 cs = spec.column(colname)

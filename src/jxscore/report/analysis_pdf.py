@@ -21,7 +21,8 @@ _WHATIF = _HEAD + """
 <td class="n">{{ r.t }}</td><td class="c">{{ r.g }}</td><td class="c">{{ r.r }}</td><td class="n">{{ r.d }}</td></tr>
 {% endfor %}</tbody></table>
 <h2>排名变化</h2><img src="{{ chart }}" style="width:120mm">
-{% if movers %}<h2>变动原因</h2><ul>{% for m in movers %}<li><b>{{ m.city }}</b>：{{ m.why }}</li>{% endfor %}</ul>{% endif %}
+{% if movers %}<h2>变动原因</h2><ul>
+{%- for m in movers %}<li><b>{{ m.city }}</b>：{{ m.why }}</li>{% endfor %}</ul>{% endif %}
 </body></html>"""
 
 _SENS = _HEAD + """
@@ -30,7 +31,8 @@ _SENS = _HEAD + """
 <h2>排名概率</h2><img src="{{ heatmap }}" style="width:150mm">
 <h2>类别权重敏感性指数（Sobol'）</h2>
 <table class="detail"><thead><tr><th>类别</th><th>一阶指数 S1</th><th>总效应指数 ST</th></tr></thead><tbody>
-{% for r in indices %}<tr><td class="c">{{ r.factor }}</td><td class="n">{{ r.S1 }}</td><td class="n">{{ r.ST }}</td></tr>
+{% for r in indices %}<tr><td class="c">{{ r.factor }}</td><td class="n">{{ r.S1 }}</td><td class="n">
+{{- r.ST }}</td></tr>
 {% endfor %}</tbody></table>
 </body></html>"""
 
@@ -67,7 +69,8 @@ def sensitivity_pdf(s, figs: dict, path: Path) -> None:
     how = (f"各指标分值在名义值±{o.band:.0%}内独立均匀扰动" if o.method == "uniform"
            else f"各指标分值按以名义分值为均值的Dirichlet分布抽样（离散程度与±{o.band:.0%}均匀扰动相当）")
     method = (f"{how}，A+B+C合计保持100分；样本数{o.samples}，随机种子{o.seed}。得分系数、一票否决与等级封顶不变。"
-              f"Sobol'指数：A、B、C类别分值乘数在±{o.band:.0%}内变化（{s.sobol_n}×{s.indices['factor'].nunique() + 2}次计算），"
+              f"Sobol'指数：A、B、C类别分值乘数在±{o.band:.0%}内变化"
+              f"（{s.sobol_n}×{s.indices['factor'].nunique() + 2}次计算），"
               "输出为各市平均排名变动。")
     overall = s.indices[s.indices["output"] == "mean_abs_rank_shift"]
     indices = [{"factor": r.factor, "S1": f"{r.S1:.3f} ± {r.S1_conf:.3f}", "ST": f"{r.ST:.3f} ± {r.ST_conf:.3f}"}

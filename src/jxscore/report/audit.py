@@ -34,7 +34,8 @@ def city_section(c, inputs, ver, city: str) -> dict | None:
             claims.append({
                 "code": code, "pollutant": pol, "name": c.indicator(code).name, "unit": c.indicator(code).unit,
                 "n": len(r), "kept": int((~r["excluded"]).sum()), "excluded": int(r["excluded"].sum()),
-                "claimed": _num(claimed) if applies else "不适用", "verified": _num(float(ver.projects.sums.loc[city, code])),
+                "claimed": _num(claimed) if applies else "不适用",
+                "verified": _num(float(ver.projects.sums.loc[city, code])),
                 "result": "按核定量计分" if over else ("申报少于核定" if under else ("相符" if applies else "—")),
                 "over": over})
     panels = []
@@ -42,7 +43,8 @@ def city_section(c, inputs, ver, city: str) -> dict | None:
         for item in ver.panels.values.columns:
             spread = next((f for f in mine if f.code == "C-SPREAD" and f.key == item), None)
             panels.append({"item": item, "name": c.indicator(item).name, "n": int(ver.panels.counts.loc[city, item]),
-                           "value": _num(float(ver.panels.values.loc[city, item])), "points": _num(c.indicator(item).points),
+                           "value": _num(float(ver.panels.values.loc[city, item])),
+                           "points": _num(c.indicator(item).points),
                            "spread": finding_detail(spread) if spread else ""})
     return {"findings": [{"code": f.code, "key": f.key, "row": "" if f.row is None else f.row,
                           "detail": finding_detail(f), "excluded": f.excluded} for f in mine],
@@ -63,7 +65,8 @@ def audit_context(run) -> dict:
             if f["code"] in by:
                 by[f["code"]] += 1
         overview.append({"city": e.name, "projects": sum(x["n"] for x in sec["claims"]),
-                         "kept": sum(x["kept"] for x in sec["claims"]), **{k.replace("-", "_"): v for k, v in by.items()},
+                         "kept": sum(x["kept"] for x in sec["claims"]),
+                         **{k.replace("-", "_"): v for k, v in by.items()},
                          "over": "、".join(x["code"] for x in sec["claims"] if x["over"]) or "—",
                          "spread": "、".join(p["item"] for p in sec["panels"] if p["spread"]) or "—",
                          "section": sec})
