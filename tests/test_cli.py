@@ -81,9 +81,8 @@ def test_validate_ok_and_bad_year(tmp_path):
 def test_bad_criteria_file_names_the_path(tmp_path):
     src = (ROOT / "src" / "jxscore" / "schemes" / "jiangxi.toml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
-    bad.write_text(src.replace('code = "A3"\nname = "规上工业单位增加值能耗累计降低"\ncategory = "A"\nunit = "%"\npoints = 4',
-                               'code = "A3"\nname = "规上工业单位增加值能耗累计降低"\ncategory = "A"\nunit = "%"\npoints = -4'),
-                   encoding="utf-8")
+    a3 = 'code = "A3"\nname = "规上工业单位增加值能耗累计降低"\ncategory = "A"\nunit = "%"\npoints = '
+    bad.write_text(src.replace(a3 + "4", a3 + "-4"), encoding="utf-8")
     folder = Dataset().write(tmp_path / "d")
     p = run("validate", "--year", 2023, "--data", folder, "--criteria", bad)
     assert p.returncode == 2

@@ -43,7 +43,7 @@ def _cell(path, sheet, ref, value, number_format=None):
 
 def test_round_trip_gives_the_same_scores_and_identical_bytes(returns, tmp_path):
     a = service.save(_collect(returns), tmp_path / "a")
-    b = service.save(_collect(returns), tmp_path / "b")
+    service.save(_collect(returns), tmp_path / "b")
     assert a.files == ["energy.csv", "indicators.csv", "targets.csv", "sources.csv", "collect_report.csv"]
     for name in a.files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -106,7 +106,8 @@ def test_statistics_bureau_figures_win_and_differences_are_listed(returns, tmp_p
     wb.save(returns / "office.xlsx")
     run = service.save(_collect(returns), tmp_path / "out")
     rep = [p for p in run.collected.report if p.code == Code.STATS_DIFFER]
-    assert [(p.city, p.column, p.cell, p.value, p.params["pct"]) for p in rep] == [("南昌", "gdp", "F7", "7200", "-0.94")]
+    assert [(p.city, p.column, p.cell, p.value, p.params["pct"]) for p in rep] == [
+        ("南昌", "gdp", "F7", "7200", "-0.94")]
     energy = (tmp_path / "out" / "energy.csv").read_text(encoding="utf-8")
     assert "南昌,2024,1736,54.02,153.6,7200\n" in energy
     text = (tmp_path / "out" / "collect_report.csv").read_text(encoding="utf-8")

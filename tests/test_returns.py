@@ -33,7 +33,7 @@ def test_the_bundled_returns_are_what_the_script_writes(tmp_path):
 def test_collected_returns_score_as_the_sample(tmp_path):
     service.save(service.collect(CollectOptions(2024, RETURNS)), tmp_path / "data")
     via = service.save(service.score(RunOptions(2024, tmp_path / "data")), tmp_path / "a")
-    direct = service.save(service.score(RunOptions(2024, ROOT / "data")), tmp_path / "b")
+    service.save(service.score(RunOptions(2024, ROOT / "data")), tmp_path / "b")
     assert (tmp_path / "a" / "scores.csv").read_bytes() == (tmp_path / "b" / "scores.csv").read_bytes()
     assert via.result.scores.set_index("city").loc["南昌", "total"] == 103.34  # the sample's first city
 
