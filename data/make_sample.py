@@ -12,6 +12,11 @@ in the CSVs), scores them with the RULEBOOK formulas (§2, §5) re-implemented h
 lines, and asserts each outcome the sample is meant to exercise (see data/README.md).  If a
 number drifts, the script fails instead of silently writing data that no longer covers a rule.
 
+The verification sample (projects.csv, reviews.csv) is written by make_verification.py from the
+indicators and targets written here.  When both files are present, --check (and the test) also score
+the sample WITH them: §8 (key-project verification) and §9 (expert panels) are re-implemented below,
+independently of jxscore and of make_verification.py, and the planted findings are asserted.
+
 Public figures used (see jiangxi-public-figures.csv / data/README.md for sources):
   * 2020 GDP at current prices of all 11 cities (= the constant-2020-price level for 2020);
   * 2024 real GDP growth of 南昌 4.9, 赣州 5.4, 宜春 6.1 (%);
@@ -279,14 +284,110 @@ def num(s: str):
     return None if s == "" else float(s)
 
 
-def score(energy, indicators, targets):
-    """Return {city: dict of intermediate numbers} computed from the formatted CSV rows."""
+# ---- RULEBOOK §8: key-project verification (projects.csv) ----------------------------------------
+POLLUTANT_INDICATOR = {"NOx": "A4", "VOCs": "A5", "COD": "A6", "NH3N": "A7"}
+GB32100_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # value = position; no I, O, S, V, Z
+GB32100_WEIGHTS = [3 ** i % 31 for i in range(17)]  # 1, 3, 9, 27, 19, 26, 16, ... (3^(i) mod 31)
+assert GB32100_WEIGHTS == [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def credit_code_ok(code: str) -> bool:
+    if len(code) != 18 or not set(code) <= set(GB32100_CHARS):
+        return False
+    weighted = sum(GB32100_CHARS.index(ch) * w for ch, w in zip(code, GB32100_WEIGHTS))
+    return GB32100_CHARS.index(code[17]) == (31 - weighted % 31) % 31
+
+
+def verify_projects(projects):
+    """§8 on the rows of projects.csv (header, rows): returns (sums, findings).
+    sums[(city, indicator)] = Σ reduction of the kept rows; findings = [(city, code, key, detail)] where
+    detail is the kept project_id for P-DUP (and "city"/"year"/"same" for how it was claimed again)."""
+    rows = [dict(zip(projects[0], r)) for r in projects[1]]
+    findings, survivors = [], []
+    for r in rows:
+        codes = []
+        if not credit_code_ok(r["uscc"]):
+            codes.append("P-USCC")
+        if int(r["completion_date"][:4]) > int(r["count_year"]):
+            codes.append("P-LATE")
+        if r["evidence"].strip() == "":
+            codes.append("P-EVID")
+        findings += [(r["city"], c, r["project_id"], "") for c in codes]
+        if not codes:
+            survivors.append(r)
+    # 重复计算: one project = (uscc, facility, pollutant); the earliest by (count_year, completion_date,
+    # project_id as text) is kept, every later one is excluded
+    first: dict[tuple, dict] = {}
+    kept = []
+    for r in sorted(survivors, key=lambda r: (int(r["count_year"]), r["completion_date"], r["project_id"])):
+        key = (r["uscc"], r["facility"], r["pollutant"])
+        if key in first:
+            k = first[key]
+            how = "city" if k["city"] != r["city"] else "year" if k["count_year"] != r["count_year"] else "same"
+            findings.append((r["city"], "P-DUP", r["project_id"], f"{k['project_id']} {how}"))
+        else:
+            first[key] = r
+            kept.append(r)
+    sums: dict[tuple, list] = {}
+    for r in kept:
+        sums.setdefault((r["city"], POLLUTANT_INDICATOR[r["pollutant"]]), []).append(float(r["reduction"]))
+    return {k: math.fsum(v) for k, v in sums.items()}, findings
+
+
+def reconcile(claim: float, verified: float):
+    """§8: tol = max(0.5, 0.1 %·S), compared at 9 decimals → (value scored, finding code or None)."""
+    tol = max(0.5, 0.001 * verified)
+    if R9(claim) > R9(verified + tol):
+        return verified, "R-OVER"
+    if R9(claim) < R9(verified - tol):
+        return claim, "R-UNDER"
+    return claim, None
+
+
+# ---- RULEBOOK §9: expert panels (reviews.csv) ------------------------------------------------------
+def panels(reviews):
+    """{(city, item): (value, spread?)}: n ≥ 5 → drop one highest and one lowest, mean of the rest;
+    n = 3, 4 → the plain mean; spread? when max − min > 0.4 × the item's points."""
+    scores: dict[tuple, list] = {}
+    for city, item, _expert, pts in reviews[1]:
+        scores.setdefault((city, item), []).append(float(pts))
+    out = {}
+    for (city, item), xs in scores.items():
+        xs = sorted(xs)
+        assert len(xs) >= 3 and all(0 <= x <= REVIEW_POINTS[item] for x in xs), (city, item)
+        used = xs[1:-1] if len(xs) >= 5 else xs
+        out[city, item] = (sum(used) / len(used), R9(xs[-1] - xs[0]) > R9(0.4 * REVIEW_POINTS[item]))
+    return out
+
+
+def score(energy, indicators, targets, projects=None, reviews=None):
+    """Return {city: dict of intermediate numbers} computed from the formatted CSV rows.
+    With `projects` and/or `reviews` (header, rows) §8/§9 are applied first (res[city]["findings"])."""
     en = {(r[0], int(r[1])): tuple(map(float, r[2:])) for r in energy}
     ind = {r[0]: dict(zip(indicators[0], r)) for r in indicators[1]}
     tg = {r[0]: dict(zip(targets[0], r)) for r in targets[1]}
+    sums, p_findings = verify_projects(projects) if projects is not None else ({}, [])
+    panel = panels(reviews) if reviews is not None else {}
     res = {}
     for city in CITIES:
-        t, v = tg[city], ind[city]
+        t, v = tg[city], dict(ind[city])
+        findings = [(code, key, detail) for c_, code, key, detail in p_findings if c_ == city]
+        if projects is not None:
+            for code in POLLUTANT_INDICATOR.values():
+                if t[code] != "":  # only applicable indicators are reconciled; no kept rows → S = 0
+                    scored, finding = reconcile(float(v[code]), sums.get((city, code), 0.0))
+                    v[code] = repr(scored)
+                    if finding:
+                        findings.append((finding, code, ""))
+        c_mismatch = []
+        if reviews is not None:
+            for item in REVIEW_POINTS:
+                value, spread = panel[city, item]
+                if v[item] != "" and abs(float(v[item]) - value) > 0.005:
+                    c_mismatch.append(item)  # the engine warns and takes the experts' value
+                v[item] = repr(value)
+                if spread:
+                    findings.append(("C-SPREAD", item, ""))
         T5_, T5i = float(t["T5"]), float(t["T5_inc"])
         g, a1, adj = float(t["gdp_growth"]), float(t["A1_annual"]), float(t["A2_adjust"] or 0)
         (e0, raw0, rp0, gdp0), (e1, raw1, _, gdp1), (e4, raw4, rp4, gdp4) = \
@@ -352,7 +453,8 @@ def score(energy, indicators, targets):
         res[city] = dict(c=c, r=r, p=p, p_inc=p_inc, cum=cum_met, ann=ann_met, inc=inc_met,
                          eh0=eh0, eh4=eh4, allowance=allowance, over=over, a2_raw=f_a2_raw,
                          f=f, cat=cat, c2f=R9(c2), total=total, base=base, grade=grade,
-                         caps=caps, vetoes=vetoes, g1=g1, a1_annual=a1)
+                         caps=caps, vetoes=vetoes, g1=g1, a1_annual=a1, findings=sorted(findings),
+                         c_mismatch=c_mismatch, verified=projects is not None and reviews is not None)
     # rank: grade, total desc, A desc, p desc (6 decimals), code asc
     order = [name for name, _ in GRADES]
     ranked = sorted(CITIES, key=lambda cc: (order.index(res[cc]["grade"]), -res[cc]["total"],
@@ -380,8 +482,25 @@ EXPECT = {
 }
 
 
+# With the verification sample (projects.csv, reviews.csv from make_verification.py) 抚州's NOx
+# projects add up to 816 t only (claim 1010, target 960): R-OVER, A4 f = 0.85 → G1 → 基本完成.
+EXPECT_VERIFIED = {**EXPECT, "抚州": (1.0, 0.6, True, ["G1"], [], "超额完成", "基本完成")}
+# The findings planted by make_verification.py: (code, key, detail) per city; the detail of a P-DUP
+# names the kept project and how it was claimed again (another city / another year).
+EXPECT_FINDINGS = {
+    "南昌": [("P-DUP", "XM3601026", "XM3601013 year")],
+    "九江": [("R-UNDER", "A5", "")],
+    "吉安": [("C-SPREAD", "C2", ""), ("P-EVID", "XM3608026", "")],
+    "宜春": [("P-DUP", "XM3609028", "XM3603003 city")],
+    "抚州": [("P-LATE", "XM3610026", ""), ("R-OVER", "A4", "")],
+    "上饶": [("P-USCC", "XM3611031", "")],
+}
+
+
 def check(res):
-    for city, (fa1, fa2raw, exempt, caps, vetoes, base, grade) in EXPECT.items():
+    verified = res[CITIES[0]]["verified"]
+    expect = EXPECT_VERIFIED if verified else EXPECT
+    for city, (fa1, fa2raw, exempt, caps, vetoes, base, grade) in expect.items():
         x = res[city]
         ctx = (city, {k_: x[k_] for k_ in ("c", "r", "p", "p_inc", "over", "total", "caps", "vetoes")})
         assert x["f"]["A1"] == fa1, ctx
@@ -401,13 +520,20 @@ def check(res):
     assert exempt_over == ["抚州"], exempt_over
     assert res["九江"]["total"] >= 95  # G2 really bites (would be 超额完成)
     assert res["鹰潭"]["g1"] == ["A6"] and res["鹰潭"]["total"] >= 80  # G1 really bites
+    if verified:
+        assert {c: res[c]["findings"] for c in CITIES if res[c]["findings"]} == EXPECT_FINDINGS
+        assert all(res[c]["c_mismatch"] == [] for c in CITIES)  # the panels agree with indicators.csv
+        # 抚州: A4 scored with S = 816 → f 0.85, A 50 − 4·0.15 = 49.4, total 99.40 ≥ 95, G1 bites
+        assert res["抚州"]["g1"] == ["A4"] and res["抚州"]["f"]["A4"] == 0.85 and res["抚州"]["total"] == 99.4
     assert res["新余"]["f"]["B5"] == 0.75 and res["上饶"]["f"]["B5"] == 0.5 and res["萍乡"]["f"]["B5"] == 1.0
     assert float(ACTUALS["B5"]["萍乡"]) == TARGETS["B5"]["萍乡"]  # exactly at target
     assert [c for c in CITIES if res[c]["f"]["A10"] == 0] == ["新余", "吉安", "上饶"]
     assert res["景德镇"]["c2f"] == 0.7 and res["上饶"]["c2f"] == 0.4 and res["吉安"]["c2f"] == 0.3
     assert res["南昌"]["cat"]["D"] == 4.0 and res["九江"]["cat"]["D"] == 3.0 and res["宜春"]["cat"]["D"] == 3.0
     grades = [res[c]["grade"] for c in CITIES]
-    assert {g: grades.count(g) for g in dict(GRADES)} == {"超额完成": 3, "完成": 3, "基本完成": 2, "未完成": 3}
+    assert {g: grades.count(g) for g in dict(GRADES)} == (
+        {"超额完成": 2, "完成": 3, "基本完成": 3, "未完成": 3} if verified
+        else {"超额完成": 3, "完成": 3, "基本完成": 2, "未完成": 3})
     assert sorted(res[c]["rank"] for c in CITIES) == list(range(1, 12))
 
 
@@ -431,6 +557,12 @@ def report(res):
               f"{';'.join(x['vetoes']):<6} {x['rank']}")
 
 
+def read_csv(name):
+    with open(OUT / name, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[0], rows[1:]
+
+
 def main(argv):
     energy = build_energy()
     targets = build_targets()
@@ -439,12 +571,22 @@ def main(argv):
         assert float(gdp) > 0 and float(raw) >= 0 and float(renew) >= 0 and float(total) > float(raw)
     res = score(energy[1], indicators, targets)
     if "--check" in argv:
+        print("Without the verification tables (energy, indicators, targets only):")
         report(res)
     check(res)
     write_csv("energy.csv", *energy)
     write_csv("targets.csv", *targets)
     write_csv("indicators.csv", *indicators)
     print(f"wrote energy.csv ({len(energy[1])} rows), targets.csv, indicators.csv to {OUT}")
+    if (OUT / "projects.csv").exists() and (OUT / "reviews.csv").exists():
+        res = score(energy[1], indicators, targets, read_csv("projects.csv"), read_csv("reviews.csv"))
+        if "--check" in argv:
+            print("With projects.csv and reviews.csv (RULEBOOK §8, §9):")
+            report(res)
+            for city in CITIES:
+                for code, key, detail in res[city]["findings"]:
+                    print(f"  {city:<4} {code:<9} {key:<10} {detail}")
+        check(res)  # fails if the verification sample no longer fits: run data/make_verification.py
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def test_score_sample_data(tmp_path):
     out = tmp_path / "out"
     p = run("score", "--year", 2024, "--data", ROOT / "data", "--out", out)
     assert p.returncode == 0, p.stderr
-    assert {f.name for f in out.iterdir()} == {"scores.csv", "ledger.csv", "manifest.json", "results.xlsx"}
+    # the sample holds projects.csv and reviews.csv (RULEBOOK §8, §9), so verification.csv is written too
+    assert {f.name for f in out.iterdir()} == {"scores.csv", "ledger.csv", "manifest.json", "results.xlsx",
+                                               "verification.csv"}
     text = (out / "scores.csv").read_text(encoding="utf-8-sig").splitlines()
     assert text[0].startswith("rank,city,city_code,grade,base_grade,total,A,B,C,D,vetoes,caps")
     assert len(text) == 12

@@ -48,6 +48,11 @@ def test_round_trip_gives_the_same_scores_and_identical_bytes(returns, tmp_path)
     for name in a.files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     direct = service.save(service.score(RunOptions(2024, SAMPLE)), tmp_path / "direct")
+    # The generated returns carry energy, indicators and targets only (their 项目 and 专家评分 sheets are left
+    # empty), so the sample's project list and expert panels (RULEBOOK §8, §9: they lower 抚州's A4 to the
+    # verified 816 t) are put next to the collected tables before scoring.
+    for name in ("projects.csv", "reviews.csv"):
+        shutil.copy(SAMPLE / name, tmp_path / "a" / name)
     via = service.save(service.score(RunOptions(2024, tmp_path / "a")), tmp_path / "via")
     assert (tmp_path / "via" / "scores.csv").read_bytes() == (tmp_path / "direct" / "scores.csv").read_bytes()
     led = via.result.ledger

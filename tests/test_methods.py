@@ -52,12 +52,15 @@ def test_compare_methods_on_sample(tmp_path):
     for name in ("weighted_product", "topsis", "vikor"):
         assert sorted(t[f"{name}_rank"]) == list(range(1, 12))  # unique ranks, our tie-break
     c = m.correlations.set_index("method")
-    # By hand (data/README.md): official order 南昌 宜春 抚州 九江 景德镇 萍乡 鹰潭 上饶 赣州 新余 吉安; A+B+C
-    # ranks them 2 1 4 3 6 8 7 9 5 10 11 (九江 and 抚州 tie at 98.00: code). Discordant pairs: 南昌/宜春,
-    # 抚州/九江, 萍乡/鹰潭 and 赣州 below 景德镇 萍乡 鹰潭 上饶: 7 of 55 → τ = (55 − 2·7)/55 = 41/55
-    assert c.loc["score", "kendall_tau_vs_official"] == round(41 / 55, 6)
-    assert c.loc["weighted_sum", "kendall_tau_vs_official"] == round(41 / 55, 6)
-    assert c.loc["score", "cities_moved_vs_official"] == 8 and c.loc["score", "max_rank_shift_vs_official"] == 4
+    # By hand (data/README.md): official order 南昌 宜春 九江 景德镇 萍乡 抚州 鹰潭 上饶 赣州 新余 吉安 (抚州
+    # 基本完成 under G1 since its NOx projects verify only 816 t, §8). A+B+C: 宜春 100, 南昌 99.34, 九江 98.00,
+    # 抚州 97.40 (A 49.4 + B 30 + C 18), 赣州 92.50, 景德镇 91.76, 鹰潭 91.62, 萍乡 90.38, 上饶 77.32,
+    # 新余 74.10, 吉安 60.71 — in official order the ranks 2 1 3 6 8 4 7 9 5 10 11. Discordant pairs:
+    # 南昌/宜春; 景德镇 above 抚州 and 赣州; 萍乡 above 抚州, 鹰潭 and 赣州; 鹰潭 and 上饶 above 赣州: 8 of 55
+    # → τ = (55 − 2·8)/55 = 39/55. Moved: all but 九江, 鹰潭, 新余 and 吉安 (7); largest shift 赣州 9 → 5 (4).
+    assert c.loc["score", "kendall_tau_vs_official"] == round(39 / 55, 6)
+    assert c.loc["weighted_sum", "kendall_tau_vs_official"] == round(39 / 55, 6)
+    assert c.loc["score", "cities_moved_vs_official"] == 7 and c.loc["score", "max_rank_shift_vs_official"] == 4
     rev = m.reversal.set_index("method")
     assert list(rev.index) == ["weighted_sum", "weighted_product", "topsis", "vikor"]
     assert (rev.mutations == 10).all() and rev.loc["weighted_sum", "order_kept_rate"] == 1.0
