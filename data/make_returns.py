@@ -5,13 +5,15 @@ them back, filled from the sample data (data/*.csv, year 2024).
     .venv/bin/python data/make_returns.py
 
 It writes the workbooks with `jxscore template` (targets from data/targets.csv) and types every value
-into the cells the layout contract names (jxscore.io.workbooks) — nothing else. `jxscore collect` on
+into the cells the layout contract names (jxscore.io.workbooks) — energy, indicators and each city's
+key projects in its book; the reviewers' fields and the expert panels in office.xlsx — nothing else. `jxscore collect` on
 the result, then `jxscore score`, gives the same scores.csv as scoring data/ directly (tested).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -38,7 +40,7 @@ def fill(folder: Path, criteria) -> None:
     from jxscore.io import workbooks as W
     from jxscore.io.template import save_reproducible
 
-    energy, ind = _rows("energy"), _rows("indicators")
+    energy, ind, projects = _rows("energy"), _rows("indicators"), _rows("projects")
     for e in criteria.entities:
         path = folder / W.city_file(e.slug)
         wb = openpyxl.load_workbook(path)
@@ -58,6 +60,16 @@ def fill(folder: Path, criteria) -> None:
             code = ws[f"{W.INDICATOR_CODE_COLUMN}{r}"].value
             if code and ws[f"{W.INDICATOR_TARGET_COLUMN}{r}"].value != W.NOT_APPLICABLE:
                 ws[f"{W.INDICATOR_VALUE_COLUMN}{r}"] = _num(src[code])
+        ws = wb[W.PROJECTS]  # the city's key-project list, a row per project and pollutant
+        mine = [x for x in projects if x["city"] == e.name]
+        for r, x in enumerate(mine, start=W.FIRST_ROW):
+            for f, col in W.PROJECT_COLUMN_LETTERS.items():
+                v = x[f]
+                if f in ("reduction", "count_year"):
+                    v = _num(v)
+                elif f == "completion_date":
+                    v = dt.date.fromisoformat(v)
+                ws[f"{col}{r}"] = v if v != "" else None
         save_reproducible(wb, path)
     path = folder / W.OFFICE_FILE
     wb = openpyxl.load_workbook(path)
@@ -67,6 +79,10 @@ def fill(folder: Path, criteria) -> None:
         src = next(x for x in ind if x["city"] == ws.cell(r, 1).value)
         for j, f in enumerate(fields[1:], start=2):
             ws.cell(r, j).value = _num(src[f])
+    ws = wb[W.OFFICE_EXPERTS]  # the expert panels (RULEBOOK §9)
+    for r, x in enumerate(_rows("reviews"), start=W.FIRST_ROW):
+        for f, col in W.REVIEW_COLUMN_LETTERS.items():
+            ws[f"{col}{r}"] = _num(x[f]) if f == "points" else x[f]
     save_reproducible(wb, path)
 
 

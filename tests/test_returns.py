@@ -31,15 +31,14 @@ def test_the_bundled_returns_are_what_the_script_writes(tmp_path):
 
 
 def test_collected_returns_score_as_the_sample(tmp_path):
-    service.save(service.collect(CollectOptions(2024, RETURNS)), tmp_path / "data")
-    # The bundled returns carry energy, indicators and targets only (their 项目 and 专家评分 sheets are empty):
-    # the sample's project list and expert panels (RULEBOOK §8, §9; 抚州's A4 is scored with the verified
-    # 816 t) go next to the collected tables, as the office would add its own verification lists.
-    for name in ("projects.csv", "reviews.csv"):
-        shutil.copy(ROOT / "data" / name, tmp_path / "data" / name)
+    col = service.save(service.collect(CollectOptions(2024, RETURNS)), tmp_path / "data")
+    # the cities' 项目 sheets and the office's 专家评分 carry the sample's project list and panels (§8, §9)
+    assert {"projects.csv", "reviews.csv"} <= set(col.files)
     via = service.save(service.score(RunOptions(2024, tmp_path / "data")), tmp_path / "a")
     service.save(service.score(RunOptions(2024, ROOT / "data")), tmp_path / "b")
-    assert (tmp_path / "a" / "scores.csv").read_bytes() == (tmp_path / "b" / "scores.csv").read_bytes()
+    for name in ("scores.csv", "verification.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert via.result.scores.set_index("city").loc["抚州", ["total", "grade"]].tolist() == [99.4, "基本完成"]
     assert via.result.scores.set_index("city").loc["南昌", "total"] == 103.34  # the sample's first city
 
 
