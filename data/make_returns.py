@@ -6,8 +6,9 @@ them back, filled from the sample data (data/*.csv, year 2024).
 
 It writes the workbooks with `jxscore template` (targets from data/targets.csv) and types every value
 into the cells the layout contract names (jxscore.io.workbooks) — energy, indicators and each city's
-key projects in its book; the reviewers' fields and the expert panels in office.xlsx — nothing else. `jxscore collect` on
-the result, then `jxscore score`, gives the same scores.csv as scoring data/ directly (tested).
+key projects in its book; the reviewers' fields and the expert panels in office.xlsx — nothing else.
+`jxscore collect` on the result, then `jxscore score`, gives the same scores.csv as scoring data/ directly
+(tested).
 """
 
 from __future__ import annotations
