@@ -17,6 +17,7 @@ setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/jxscore report --year $(YEAR) --data data --out out/demo
+	$(BIN)/jxscore audit --year $(YEAR) --data data --out out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
