@@ -3,6 +3,7 @@ byte-identical output. Reused by the what-if page, so it knows nothing about sco
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -68,7 +69,8 @@ def make_fetcher(root: Path | None = None):
     return _fetcher_class()(root)
 
 
-def _date() -> str:
+def pdf_date() -> str:
+    """The creation/modification date written into every PDF: FIXED_DATE unless SOURCE_DATE_EPOCH."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         import datetime as dt
@@ -77,17 +79,29 @@ def _date() -> str:
     return FIXED_DATE
 
 
+@functools.cache
+def font_config():
+    """One WeasyPrint FontConfiguration per process (a render worker keeps it for all its documents):
+    the Pango font map and the CJK faces it has opened are reused instead of rebuilt per document.
+    We use no @font-face, so nothing document-specific is ever added to it."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
 def html_to_pdf(html: str, path: Path | None = None, *, identifier: str | None = None,
-                base_url: Path | None = None) -> bytes | None:
+                base_url: Path | None = None, date: str | None = None) -> bytes | None:
     """Render `html` to `path` (or return the bytes): restricted fetcher, fixed dates and identifier.
 
     Relative URLs resolve against the templates folder, so `<link href="report.css">` works.
-    The PDF identifier defaults to a hash of the HTML, so identical HTML gives identical bytes.
+    The PDF identifier defaults to a hash of the HTML, so identical HTML gives identical bytes;
+    `date` defaults to pdf_date() (render workers get it from the parent with each job).
     """
     import weasyprint
 
     base = Path(base_url or templates_dir()).resolve()
-    doc = weasyprint.HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=make_fetcher(base)).render()
-    doc.metadata.created = doc.metadata.modified = _date()
+    doc = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
+                          url_fetcher=make_fetcher(base)).render(font_config=font_config())
+    doc.metadata.created = doc.metadata.modified = date or pdf_date()
     ident = (identifier or hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]).encode("ascii")
     return doc.write_pdf(path, pdf_identifier=ident)

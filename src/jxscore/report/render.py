@@ -1,14 +1,18 @@
 """Orchestration: score, build plain contexts, render 11 scorecards + the summary in parallel.
 
-Workers are forked early and import WeasyPrint and matplotlib in their initializer while the
-parent scores, so the import cost is paid once per core and overlaps the scoring; each worker
-then renders several documents. Everything lands in a staging folder (jxscore.atomic), so a
-failed run leaves the previous results untouched.
+The worker pool starts before scoring (Renderer): a fork server imports WeasyPrint once, the
+workers are forked from it and warm their fonts while the parent scores; each worker then renders
+several documents. Charts are small hand-written SVGs (jxscore.report.charts), drawn in the
+worker. Everything lands in a staging folder (jxscore.atomic), so a failed run leaves the previous
+results untouched.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -24,14 +28,18 @@ class Job:
     context: dict
     pdf: str  # e.g. "scorecards/nanchang.pdf"
     html: str | None = None
+    date: str | None = None  # PDF dates, fixed by the parent (workers may have an older environment)
 
 
+@functools.cache
 def environment():
-    """Jinja with autoescaping on (also for *.html.j2) and StrictUndefined, loading package templates."""
+    """One Jinja environment per process (templates compiled once): autoescaping on (also for
+    *.html.j2), StrictUndefined, package templates; block tags leave no blank lines behind."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     return Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+                       undefined=StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+                       lstrip_blocks=True)
 
 
 def add_charts(ctx: dict) -> dict:
@@ -48,12 +56,41 @@ def add_charts(ctx: dict) -> dict:
     return {**ctx, "charts": ch}
 
 
+# Note segments that only restate the target and actual columns ("实际22.5%", "目标24%", "完成700吨").
+_RESTATED = re.compile(r"^(实际|完成|目标)-?[0-9][0-9,.]*\S{0,6}$")
+
+
+def short_note(note: str) -> str:
+    """A ledger note without the clauses that repeat the row's target/actual columns.
+
+    "实际22.5%，目标24%，完成率93.8%" → "完成率93.8%"; anything else is kept as written.
+    """
+    parts = note.split("，")
+    kept = [p for p in parts if not _RESTATED.match(p)]
+    return "，".join(kept) if kept and len(kept) < len(parts) else note
+
+
+def card_layout(ctx: dict) -> dict:
+    """Presentation-only additions for the scorecard template (nothing here changes a score):
+    shortened notes, a `lost` mark on the indicator rows that lost points, and the 失分 list laid
+    out in two side-by-side columns (largest first, down the left column, then the right)."""
+    lost_codes = {d["code"] for d in ctx["lost"]}
+    cats = [{**c, "indicators": [{**i, "note": short_note(i["note"]), "lost": i["code"] in lost_codes}
+                                 for i in c["indicators"]]} for c in ctx["categories"]]
+    lost = ctx["lost"]
+    per = (len(lost) + 1) // 2 if len(lost) > 6 else len(lost)
+    rows = [lost[i::per] for i in range(per)]  # [i, i + per]: two columns, or one when short
+    return {**ctx, "categories": cats, "lost_rows": rows}
+
+
 def render_html(template: str, ctx: dict, *, charts: dict | None = None) -> str:
     """A self-contained HTML page (CSS inlined, charts as data: URLs).
 
-    `charts` replaces the drawn charts (snapshot tests pin the HTML without matplotlib's bytes).
+    `charts` replaces the drawn charts (snapshot tests pin the HTML without the chart bytes).
     """
     full = add_charts(ctx) if charts is None else {**ctx, "charts": charts}
+    if full["kind"] == "scorecard":
+        full = card_layout(full)
     return environment().get_template(template).render(**full)
 
 
@@ -66,72 +103,158 @@ def render_job(job: Job, out: Path) -> str:
     if job.html:
         (out / job.html).write_text(html, encoding="utf-8")
     ident = f"{job.context['meta']['input_hash'][:20]}:{job.pdf}"
-    html_to_pdf(html, out / job.pdf, identifier=ident)
+    html_to_pdf(html, out / job.pdf, identifier=ident, date=job.date)
     return job.pdf
 
 
 def jobs_for(result, inputs, manifest: dict, *, html: bool = False) -> list[Job]:
-    """11 scorecards (criteria order) and the provincial summary."""
+    """11 scorecards (criteria order) and the provincial summary, all with the same PDF date."""
     from jxscore.report import context
+    from jxscore.report.pdf import pdf_date
 
+    date = pdf_date()
     jobs = []
     for e in result.criteria.entities:
         ctx = context.scorecard(result, inputs, manifest, e.name)
         jobs.append(Job("scorecard.html.j2", ctx, f"scorecards/{e.slug}.pdf",
-                        f"scorecards/{e.slug}.html" if html else None))
+                        f"scorecards/{e.slug}.html" if html else None, date))
     jobs.append(Job("summary.html.j2", context.summary(result, manifest), "summary.pdf",
-                    "summary.html" if html else None))
+                    "summary.html" if html else None, date))
     return jobs
 
 
+WARM_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>{css}</style></head>
+<body><div class="runhead">预热</div><h2>预热</h2><table class="detail"><thead><tr><th>指标</th></tr></thead>
+<tbody><tr><td class="n">0.00 / 1.00</td></tr></tbody></table><img src="{svg}"></body></html>"""
+
+
 def warm_worker() -> None:
-    """Pool initializer: pay the heavy imports and the font setup once per worker process."""
-    import weasyprint  # noqa: F401
-    from weasyprint.text.fonts import FontConfiguration  # noqa: F401
+    """Pool initializer, run while the parent is still scoring and writing: compile the templates,
+    open the shared font configuration and set one tiny page (the CJK face, a table, an SVG text)
+    so the first real document does not pay for loading fonts and code paths; then freeze what
+    is alive, so the collector's full passes skip it while documents are built."""
+    from jxscore.report import charts, pdf
 
-    from jxscore.report import charts
+    env = environment()
+    for name in ("scorecard.html.j2", "summary.html.j2"):
+        env.get_template(name)
+    svg = charts.Svg(20, 10)
+    svg.text(1, 8, "预热 1.0")
+    css = (templates_dir() / "report.css").read_text(encoding="utf-8")
+    pdf.html_to_pdf(WARM_HTML.format(css=css, svg=svg.url()), identifier="warm")
+    gc.collect()
+    gc.freeze()
 
-    charts.cjk_matplotlib()
-    environment().get_template("scorecard.html.j2")
+
+def _expected_cost(job: Job) -> int:
+    """Rough rendering cost of a job, for ordering: the summary is the widest; a card grows with
+    its 失分 rows (the indicator rows are the same for every city)."""
+    return 1000 if job.template == "summary.html.j2" else len(job.context.get("lost", ()))
 
 
 def _noop() -> None:
     return None
 
 
+# Imported once by the fork server; every render worker is forked from it with these loaded.
+# "__main__" too: the server imports the caller's main script once, so the workers (forked from
+# it) skip re-running it, which every spawned/fork-served child otherwise does.
+PRELOAD = ["__main__", "weasyprint", "jinja2", "jxscore.report.render", "jxscore.report.pdf", "jxscore.report.charts"]
+
+
 class Renderer:
-    """A pool of pre-warmed workers; start it early (before scoring) so imports overlap the work."""
+    """A pool of pre-warmed workers; start it early (before scoring) so their start-up overlaps it.
+
+    Where the platform has it, the workers come from a fork server that imports WeasyPrint once
+    (PRELOAD) and forks each worker from there, so the ~0.5 s import is paid once, not once per
+    worker, and never in this process (forking the workers from here instead made them import
+    while this process scores: three processes on two cores). Starting the server blocks until
+    it has imported, so the pool is started from a helper thread (it only waits on a socket).
+    Each worker then runs `warm_worker` before its first document. As with any non-fork start
+    method, a script that calls this must keep its top level behind `if __name__ == "__main__":`.
+    """
 
     def __init__(self, jobs: int | None = None):
         self.n = max(1, jobs or os.cpu_count() or 1)
         self.pool = None
+        self._starter = None
+        self._error: BaseException | None = None
+        self._jobs: list[Job] = []
+        self._out = Path()
+        self._futs: list | None = None
         if self.n > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+            import threading
 
-            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-            self.pool = ProcessPoolExecutor(max_workers=self.n, mp_context=ctx, initializer=warm_worker)
-            self.pool.submit(_noop)  # forks the workers now; they warm up while the parent scores
+            self._starter = threading.Thread(target=self._start, name="jxscore-render-pool", daemon=True)
+            self._starter.start()
 
-    def run(self, jobs: list[Job], out: Path, on_done: Callable[[str], None] | None = None) -> list[str]:
+    def _start(self) -> None:
+        try:
+            self.pool = self._make_pool()
+        except BaseException as exc:  # re-raised in the caller's thread by _ready()
+            self._error = exc
+
+    def _make_pool(self):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = None  # elsewhere (Windows): the platform's default, spawn
+        if "forkserver" in mp.get_all_start_methods():
+            ctx = mp.get_context("forkserver")
+            ctx.set_forkserver_preload(PRELOAD)
+        pool = ProcessPoolExecutor(max_workers=self.n, mp_context=ctx, initializer=warm_worker)
+        for _ in range(self.n):  # one submit per worker: a busy (warming) pool spawns the next one
+            pool.submit(_noop)
+        return pool
+
+    def _ready(self):
+        if self._starter is not None:
+            self._starter.join()
+            self._starter = None
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        return self.pool
+
+    def start(self, jobs: list[Job], out: Path) -> None:
+        """Queue `jobs` for `out` and return at once (with a pool); collect them with wait().
+
+        The caller can write other files meanwhile: the workers are rendering, not waiting.
+        """
+        self._jobs, self._out, self._futs = list(jobs), Path(out), None
+        if self._ready() is not None:
+            out = self._out.resolve()  # the workers' working directory is the fork server's
+            # longest first, so no long job starts last: the summary, then cards by their 失分 rows
+            order = sorted(self._jobs, key=_expected_cost, reverse=True)
+            self._futs = [self.pool.submit(render_job, job, out) for job in order]
+
+    def wait(self, on_done: Callable[[str], None] | None = None) -> list[str]:
+        """The relative PDF paths of the started jobs once all are written (in-process without a pool)."""
         done: list[str] = []
-        if self.pool is None:
-            for job in jobs:
-                done.append(render_job(job, out))
+        if self._futs is None:
+            for job in self._jobs:
+                done.append(render_job(job, self._out))
                 if on_done:
                     on_done(job.pdf)
             return done
         from concurrent.futures import as_completed
 
-        # the summary (widest) first, then cards: the longest job should not start last
-        futs = [self.pool.submit(render_job, job, out) for job in sorted(jobs, key=lambda j: j.template != "summary.html.j2")]
-        for fut in as_completed(futs):
+        for fut in as_completed(self._futs):
             done.append(fut.result())
             if on_done:
                 on_done(done[-1])
+        self._futs = None
         return sorted(done)
 
+    def run(self, jobs: list[Job], out: Path, on_done: Callable[[str], None] | None = None) -> list[str]:
+        """start() + wait()."""
+        self.start(jobs, out)
+        return self.wait(on_done)
+
     def close(self) -> None:
+        if self._starter is not None:  # a start-up error is dropped here: close() also runs on errors
+            self._starter.join()
+            self._starter = None
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
