@@ -67,53 +67,53 @@ class ProjectCheck:
 
 
 def check_projects(projects: pd.DataFrame, pollutants: dict[str, str], cities: list[str]) -> ProjectCheck:
-    """P-USCC, P-LATE, P-EVID per row; P-DUP among the rest; S per city and indicator."""
+    """P-USCC, P-LATE, P-EVID per row; P-DUP among the rest; S per city and indicator.
+
+    A few hundred rows: plain records, one pass each, no per-cell pandas indexing."""
     df = projects.copy()
     for col in ("facility", "evidence"):
         if col not in df:
             df[col] = ""
-    df["facility"] = df["facility"].fillna("").astype(str)
-    df["evidence"] = df["evidence"].fillna("").astype(str)
+        df[col] = df[col].fillna("").astype(str)
+    recs = df.to_dict("records")
     findings: list[Finding] = []
-    reasons: list[list[str]] = [[] for _ in range(len(df))]
-    for i, r in enumerate(df.itertuples(index=False)):
-        where = dict(city=r.city, key=r.project_id, table="projects", row=int(r.row))
-        if not uscc_valid(str(r.uscc)):
+    reasons: list[list[str]] = [[] for _ in recs]
+    valid = {u: uscc_valid(str(u)) for u in set(df["uscc"])}
+    for i, r in enumerate(recs):
+        where = dict(city=r["city"], key=r["project_id"], table="projects", row=int(r["row"]))
+        if not valid[r["uscc"]]:
             reasons[i].append("P-USCC")
-            findings.append(Finding("P-USCC", **where, args=_args(uscc=r.uscc), excluded=True))
-        done = int(str(r.completion_date)[:4])
-        if done > int(r.count_year):
+            findings.append(Finding("P-USCC", **where, args=_args(uscc=r["uscc"]), excluded=True))
+        if int(str(r["completion_date"])[:4]) > int(r["count_year"]):
             reasons[i].append("P-LATE")
-            findings.append(Finding("P-LATE", **where, args=_args(date=r.completion_date, year=int(r.count_year)),
+            findings.append(Finding("P-LATE", **where, args=_args(date=r["completion_date"], year=int(r["count_year"])),
                                     excluded=True))
-        if not str(r.evidence).strip():
+        if not r["evidence"].strip():
             reasons[i].append("P-EVID")
             findings.append(Finding("P-EVID", **where, excluded=True))
-    df["_first"] = [not rs for rs in reasons]
-    order = df[df["_first"]].sort_values(["count_year", "completion_date", "project_id"], kind="stable")
+    order = sorted((i for i in range(len(recs)) if not reasons[i]),
+                   key=lambda i: (int(recs[i]["count_year"]), recs[i]["completion_date"], recs[i]["project_id"]))
     kept_of: dict[tuple, int] = {}
-    for idx, r in order.iterrows():
+    for i in order:
+        r = recs[i]
         key = (r["uscc"], r["facility"], r["pollutant"])
         if key not in kept_of:
-            kept_of[key] = idx
+            kept_of[key] = i
             continue
-        k = df.loc[kept_of[key]]
+        k = recs[kept_of[key]]
         variant = "city" if k["city"] != r["city"] else ("year" if int(k["count_year"]) != int(r["count_year"])
                                                           else "same")
-        reasons[idx].append("P-DUP")
+        reasons[i].append("P-DUP")
         findings.append(Finding("P-DUP", r["city"], r["project_id"], "projects", int(r["row"]),
                                 args=_args(kept=k["project_id"], kept_city=k["city"], kept_year=int(k["count_year"]),
                                            facility=r["facility"] or "—"),
                                 excluded=True, variant=variant))
     df["reasons"] = [tuple(rs) for rs in reasons]
     df["excluded"] = [bool(rs) for rs in reasons]
-    df = df.drop(columns=["_first"])
     codes = list(dict.fromkeys(pollutants.values()))
-    sums = pd.DataFrame(0.0, index=cities, columns=codes)
-    kept = df[~df["excluded"]]
-    for (city, pol), s in kept.groupby(["city", "pollutant"])["reduction"].sum().items():
-        if city in sums.index and pol in pollutants:
-            sums.loc[city, pollutants[pol]] += float(s)
+    kept = df[~df["excluded"] & df["pollutant"].isin(list(pollutants))]
+    by = kept.assign(code=kept["pollutant"].map(pollutants)).groupby(["city", "code"])["reduction"].sum()
+    sums = by.unstack("code").reindex(index=cities, columns=codes).fillna(0.0).astype(float)
     return ProjectCheck(df, sums, findings)
 
 
@@ -165,20 +165,21 @@ def panel_values(reviews: pd.DataFrame, items: dict[str, float], cities: list[st
                  spread: float, dec: int) -> Panels:
     """With n ≥ trim_from experts drop one highest and one lowest and take the mean; else the plain mean.
     C-SPREAD when max − min > spread × the item's points (compared at `dec` decimals)."""
-    values = pd.DataFrame(np.nan, index=cities, columns=list(items))
-    counts = pd.DataFrame(0, index=cities, columns=list(items))
+    r = reviews[reviews["item"].isin(list(items)) & reviews["city"].isin(cities)]
+    g = r.groupby(["city", "item"])["points"].agg(["count", "sum", "min", "max"])
+    g["row"] = r.groupby(["city", "item"])["row"].min()
+    n = g["count"].to_numpy()
+    trim = n >= trim_from
+    mean = np.where(trim, (g["sum"] - g["min"] - g["max"]) / np.where(trim, n - 2, 1), g["sum"] / n)
+    # the trimmed mean from the sorted middle, as the rulebook states it (sum − min − max is the same sum)
+    g["value"] = mean
+    values = g["value"].unstack("item").reindex(index=cities, columns=list(items))
+    counts = g["count"].unstack("item").reindex(index=cities, columns=list(items)).fillna(0).astype(int)
     findings = []
-    for (city, item), g in reviews.groupby(["city", "item"], sort=True):
-        if city not in values.index or item not in items:
-            continue
-        pts = np.sort(g["points"].to_numpy(dtype=float))
-        n = len(pts)
-        counts.loc[city, item] = n
-        used = pts[1:-1] if n >= trim_from else pts
-        values.loc[city, item] = float(used.mean())
-        rng = float(pts[-1] - pts[0])
+    for (city, item), x in g.iterrows():
+        rng = float(x["max"] - x["min"])
         if round(rng, dec) > round(spread * items[item], dec):
-            findings.append(Finding("C-SPREAD", city, item, "reviews", int(g["row"].min()),
-                                    args=_args(n=n, low=_fmt(pts[0]), high=_fmt(pts[-1]), spread=_fmt(rng),
-                                               limit=_fmt(spread * items[item]))))
+            findings.append(Finding("C-SPREAD", city, item, "reviews", int(x["row"]),
+                                    args=_args(n=int(x["count"]), low=_fmt(x["min"]), high=_fmt(x["max"]),
+                                               spread=_fmt(rng), limit=_fmt(spread * items[item]))))
     return Panels(values, counts, findings)
