@@ -316,9 +316,10 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     with Renderer(ro.jobs) as renderer:
         run = ReportRun(score(opts), ro)
         with staged_output(out) as stage:
-            files = _write_score(run.score, stage)
             todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html)
             if on_start:
                 on_start(len(todo))
-            run.files = files + renderer.run(todo, stage, on_done)
+            renderer.start(todo, stage)  # the workers render while the score files are written
+            files = _write_score(run.score, stage)
+            run.files = files + renderer.wait(on_done)
     return run
