@@ -129,7 +129,7 @@ def test_expert_panels(tmp_path):
     res, inputs = _score(tmp_path, ds, reviews=reviews)
     c1 = ledger(res, "萍乡", "C1")
     assert round(c1["fraction"], 6) == 0.877778 and c1["points"] == pytest.approx(2.633333, abs=1e-6)
-    assert c1["note"].startswith("专家5人评分去掉一个最高分和一个最低分后取平均") and "专家评审" in c1["flags"]
+    assert c1["note"].startswith("专家5人，去掉最高、最低分；") and "专家评审" in c1["flags"]
     assert row(res, "萍乡")["total"] == 99.63                       # 100 − 3 × (1 − 0.877778)
     assert row(res, "九江")["total"] == 99.5                        # C3: 4 × 3.5/4 = 3.5
     # 新余 C2: 4.333333/5 − 0.2 × 1 = 0.666667 → 3.333333 of 5 points: 100 − 1.666667 = 98.33
@@ -194,3 +194,25 @@ def test_audit_writes_the_findings_and_the_report_without_scoring(tmp_path):
     with pytest.raises(Exception) as e:   # a folder with neither table: nothing to audit (a usage problem)
         service.audit(RunOptions(2023, Dataset().write(tmp_path / "plain")))
     assert [x.code for x in e.value.problems] == [Code.NOTHING_TO_AUDIT]
+
+
+def test_scorecards_carry_the_verification_and_the_source_cells(tmp_path):
+    from pathlib import Path
+
+    from jxscore import service
+    from jxscore.report import context
+    from jxscore.report.render import render_html
+
+    root = Path(__file__).resolve().parents[1]
+    stub = {"categories": "data:,", "intensity": "data:,", "ranking": "data:,"}
+    run = service.score(RunOptions(2024, root / "data"))  # the sample: 抚州's NOx claim is above its projects
+    html = render_html("scorecard.html.j2", context.scorecard(run.result, run.inputs, run.manifest, "抚州"),
+                       charts=stub)
+    assert "五、核查情况" in html and "按核定量计分" in html and "R-OVER" in html
+    assert "申报1,010吨，核定项目合计816吨" in html
+    # data collected from the returned workbooks: each actual value cites its cell
+    service.save(service.collect(service.CollectOptions(2024, root / "data" / "returns")), tmp_path / "d")
+    run = service.score(RunOptions(2024, tmp_path / "d"))
+    html = render_html("scorecard.html.j2", context.scorecard(run.result, run.inputs, run.manifest, "抚州"),
+                       charts=stub)
+    assert "来源：fuzhou.xlsx › 指标 › E2" in html  # A3, the first city indicator, typed in 指标!E2

@@ -160,8 +160,8 @@ def _verification_notes(c: Criteria, inputs: Inputs, ver: Verification, notes: d
         for item in ver.panels.values.columns:
             for i, e in enumerate(ents):
                 n = int(ver.panels.counts.loc[e, item])
-                how = "去掉一个最高分和一个最低分后取平均" if n >= trim else "取平均"
-                notes[item][i] = f"专家{n}人评分{how}；" + notes[item][i]
+                how = "，去掉最高、最低分" if n >= trim else ""
+                notes[item][i] = f"专家{n}人{how}；" + notes[item][i]
 
 
 def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> Basis:

@@ -65,6 +65,7 @@ class RuleType:
     score: Callable[[Array, Array, Any, Params, Context], Outcome]  # (actual, target, indicator, params, ctx)
     explain: Callable[[Outcome, Any, Params, Context], list[str]]  # one note per city
     bonus: bool = False  # belongs in bonus categories (and only there)
+    explained: bool = False  # its note carries arithmetic of its own: a scorecard always prints it
     references: Callable[[Params], dict[str, dict[str, str]]] = lambda p: {}  # names of fields/parameters/checks
 
     def depends_on_checks(self, params: Params) -> bool:
@@ -154,7 +155,7 @@ def _explain_lower_step(o: Outcome, ind, p: LowerStepParams, ctx: Context) -> li
             for a, t, k in zip(o.shown_actual, o.shown_target, n)]
 
 
-register(RuleType("lower_step", LowerStepParams, lower_step, _explain_lower_step))
+register(RuleType("lower_step", LowerStepParams, lower_step, _explain_lower_step, explained=True))
 
 
 # ------------------------------------------------------------------ review, review_deduct
@@ -201,7 +202,7 @@ def _explain_review_deduct(o: Outcome, ind, p: ReviewDeductParams, ctx: Context)
     return notes
 
 
-register(RuleType("review_deduct", ReviewDeductParams, review_deduct, _explain_review_deduct,
+register(RuleType("review_deduct", ReviewDeductParams, review_deduct, _explain_review_deduct, explained=True,
                   references=lambda p: {"fields": {f"deductions.{k}": k for k in p.deductions}}))
 
 
@@ -245,9 +246,18 @@ class IntensityParams(Params):
     energy: EnergyNames = EnergyNames()
 
 
+def energy_intensity(total, raw, gdp):
+    """Energy intensity without 原料用能: (energy_total − energy_raw) / gdp (arrays or series)."""
+    return (total - raw) / gdp
+
+
+def required_reduction(t5, k: float, plan_years: int):
+    """序时进度: the cumulative reduction in % due by year k of the plan, 100·(1 − (1 − T5/100)^(k/plan_years))."""
+    return 100.0 * (1.0 - (1.0 - t5 / 100.0) ** (k / plan_years))
+
+
 def intensity(ctx: Context, year: int, e: EnergyNames = EnergyNames()) -> Array:
-    """Energy intensity without 原料用能: (energy_total − energy_raw) / gdp."""
-    return (ctx.energy[e.total][year] - ctx.energy[e.raw][year]) / ctx.energy[e.gdp][year]
+    return energy_intensity(ctx.energy[e.total][year], ctx.energy[e.raw][year], ctx.energy[e.gdp][year])
 
 
 def intensity_matrix(actual: Array, target: Array, ind, p: IntensityParams, ctx: Context) -> Outcome:
@@ -263,7 +273,7 @@ def intensity_matrix(actual: Array, target: Array, ind, p: IntensityParams, ctx:
     ann = rnd(100.0 * r, ctx.dec) >= rnd(ctx.params[p.annual], ctx.dec)
     inc = (c > 0) & (rnd(p_inc, ctx.dec) >= rnd(need, ctx.dec))
     f = np.select([cum & ann, cum, ann], [p.both, p.cumulative_only, p.annual_only], p.neither)
-    required = 100.0 * (1.0 - (1.0 - t5 / 100.0) ** need)  # 序时进度: cumulative reduction due by year k
+    required = required_reduction(t5, ctx.k, ctx.plan_years)
     return Outcome(
         f, 100.0 * c, required,
         metrics={"I_base": i0, "I_prev": ip, "I": iy, "c": c, "r": r, "p": prog, "p_inc": p_inc, "required": required},
@@ -285,7 +295,7 @@ def _explain_intensity(o: Outcome, ind, p: IntensityParams, ctx: Context) -> lis
     return notes
 
 
-register(RuleType("intensity_matrix", IntensityParams, intensity_matrix, _explain_intensity,
+register(RuleType("intensity_matrix", IntensityParams, intensity_matrix, _explain_intensity, explained=True,
                   references=lambda p: {"parameters": {"target": p.target, "incentive": p.incentive,
                                                        "annual": p.annual}}))
 
@@ -343,6 +353,6 @@ def _explain_total_cap(o: Outcome, ind, p: TotalCapParams, ctx: Context) -> list
     return notes
 
 
-register(RuleType("total_cap_tiers", TotalCapParams, total_cap_tiers, _explain_total_cap,
+register(RuleType("total_cap_tiers", TotalCapParams, total_cap_tiers, _explain_total_cap, explained=True,
                   references=lambda p: {"parameters": {"growth": p.growth, "target": p.target},
                                         "checks": {"exempt_when": p.exempt_when} if p.exempt_when else {}}))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from jxscore.core.engine import Flag, Result
+from jxscore.core.rules import RULES
 from jxscore.io.writers import cell_text
 from jxscore.core.inputs import Inputs
 
@@ -59,21 +60,22 @@ def _categories(result: Result) -> list[dict]:
     return out
 
 
-_EXPLAINED_RULES = {"intensity_matrix", "total_cap_tiers", "review_deduct", "lower_step"}
 
 
 def _indicator_row(r: pd.Series) -> dict:
     """One ledger row as printed. The note is kept where it adds something (a flag, a rule with its
     own arithmetic, points lost); "达到目标" beside full points is noise on a printed card."""
     na = Flag.NA in r["flags"]
-    flags = [cell_text(f) for f in r["flags"]]
+    flags = [cell_text(f) for f in r["flags"] if f != Flag.PANEL]  # the 核查 section says C1–C6 are the experts'
+
     frac = _f(r["fraction"])
-    explain = bool(flags) or r["rule"] in _EXPLAINED_RULES or (frac is not None and frac < 1)
+    explain = bool(flags) or RULES[r["rule"]].explained or (frac is not None and frac < 1)
     return {
         "code": r["indicator"], "name": r["name"], "unit": r["unit"],
         "target": short(r["target"]), "actual": short(r["actual"]),
         "points": "—" if na else num(r["points"]), "weight": "—" if na else num(r["weight"]),
         "fraction": frac, "flags": flags, "note": (r["note"] or "") if explain else "", "na": na,
+        "source": r.get("source", "") or "",  # file › sheet › cell when the data came through collect
     }
 
 
@@ -87,16 +89,18 @@ def _ranking(result: Result) -> list[dict]:
 def intensity_path(result: Result, inputs: Inputs, city: str) -> dict:
     """Actual cumulative reduction of I_t = (energy_total − energy_raw)/gdp for every year present,
     and the required 序时进度 path 1 − (1 − T5/100)^((t − base)/plan_years) to the plan's end."""
+    from jxscore.core.rules import energy_intensity, required_reduction
+
     s = result.criteria.scheme
-    t5 = float(inputs.targets.loc[city, "T5"])
+    p = next(i for i in result.criteria.indicators if i.rule == "intensity_matrix").rule_params
+    t5 = float(inputs.targets.loc[city, p.target])
     e = inputs.energy.xs(city, level=0).sort_index()
-    inten = (e["energy_total"] - e["energy_raw"]) / e["gdp"]
+    inten = energy_intensity(e[p.energy.total], e[p.energy.raw], e[p.energy.gdp])
     base = float(inten.get(s.base_year, np.nan))
     actual = [{"year": int(y), "intensity": short(v, 4), "cum": 100.0 * (1.0 - v / base), "cum_s": num(100.0 * (1.0 - v / base))}
               for y, v in inten.items()]
     years = list(range(s.base_year, s.base_year + s.plan_years + 1))
-    required = [{"year": t, "req": 100.0 * (1.0 - (1.0 - t5 / 100.0) ** ((t - s.base_year) / s.plan_years))}
-                for t in years]
+    required = [{"year": t, "req": float(required_reduction(t5, t - s.base_year, s.plan_years))} for t in years]
     by_year = {a["year"]: a for a in actual}
     rows = [{"year": r["year"], "req_s": num(r["req"]), "cum_s": by_year[r["year"]]["cum_s"] if r["year"] in by_year else "—",
              "intensity": by_year[r["year"]]["intensity"] if r["year"] in by_year else "—",
@@ -148,7 +152,22 @@ def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict
         "lost": lost, "lost_total": num(total_lost),
         "ranking": [{**r, "me": r["city"] == city} for r in _ranking(result)],
         "missing": list(row["missing"]),
+        "verification": _verification(result, inputs, city),
     }
+
+
+def _verification(result: Result, inputs: Inputs, city: str) -> dict | None:
+    """The card's 核查 section: the city's own findings and its claims against the verified sums (§8, §9)."""
+    from jxscore.report.audit import city_section
+
+    sec = city_section(result.criteria, inputs, result.verification, city)
+    if sec is None:
+        return None
+    sec["spread"] = [p for p in sec["panels"] if p["spread"]]
+    sec["claims_differ"] = any(x["result"] not in ("相符", "—") for x in sec["claims"])
+    sec["n_projects"] = sum(x["n"] for x in sec["claims"])
+    sec["n_kept"] = sum(x["kept"] for x in sec["claims"])
+    return sec
 
 
 def summary(result: Result, manifest: dict) -> dict:
