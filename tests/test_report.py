@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from builders import worked_example
 from typer.testing import CliRunner
 
+from builders import worked_example
 from jxscore.cli import app
 
 SNAP = Path(__file__).parent / "snapshots"
@@ -28,7 +27,6 @@ HOSTILE = '<img src="file:///etc/passwd"> http://example.invalid/x.png {{ 7*7 }}
 EXPECTED_ORDER = ["南昌", "萍乡", "九江", "新余", "鹰潭", "赣州", "吉安", "宜春", "抚州", "上饶", "景德镇"]
 FIXED_MANIFEST = {"input_hash": "0123456789abcdef" * 4, "version": "0", "criteria": {"jiangxi.toml": "x"}}
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 
 
 def dataset():
@@ -126,7 +124,6 @@ def test_pdfs_are_byte_identical_on_rerender(run, scored, tmp_path):
 SAMPLE = Path(__file__).resolve().parent.parent / "data"  # the shipped sample inputs (make_sample.py)
 
 
-@pytest.mark.skipif(not (SAMPLE / "indicators.csv").is_file(), reason="sample data folder not present")
 def test_sample_scorecards_fit_three_pages(tmp_path):
     """Every card of the sample run (data/, 2024: vetoes, caps, exemptions, up to 29 indicators with
     lost points) fits on at most 3 A4 pages, and the page footer agrees with the PDF."""
@@ -204,10 +201,10 @@ def test_fetcher_allows_only_data_and_templates():
 
 def test_hostile_text_is_escaped_and_never_fetched(scored, tmp_path, monkeypatch):
     """An indicator name from a criteria copy reaches the page as text, not markup, and nothing is fetched."""
+    import dataclasses
+
     from jxscore.report import context, pdf
     from jxscore.report.render import render_html
-
-    import dataclasses
 
     result, inputs = scored
     result = dataclasses.replace(result, ledger=result.ledger.copy())  # the fixture is shared
@@ -231,9 +228,9 @@ def test_hostile_text_is_escaped_and_never_fetched(scored, tmp_path, monkeypatch
 
 
 def test_hostile_criteria_file(tmp_path):
+    from jxscore.io.writers import manifest
     from jxscore.report.render import jobs_for, render_html
     from jxscore.resources import default_criteria_path
-    from jxscore.io.writers import manifest
     from jxscore.service import RunOptions, run_score
 
     crit = tmp_path / "hostile.toml"
@@ -270,8 +267,8 @@ def test_failed_render_keeps_previous_results(tmp_path, monkeypatch):
 
 
 def test_missing_cjk_font_stops_before_writing(tmp_path, monkeypatch):
-    from jxscore.report import fonts, render
     from jxscore import service
+    from jxscore.report import fonts
     from jxscore.service import RunOptions
 
     monkeypatch.setattr(fonts, "_match", lambda pattern, fmt: "DejaVu Sans")

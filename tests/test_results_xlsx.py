@@ -23,10 +23,6 @@ FONT = "Noto Sans CJK SC"
 SHEETS = ("评分结果", "评分明细")  # scores, ledger
 TWO_DECIMALS = {"评分结果": ("total", "A", "B", "C", "D"), "评分明细": ("points_nominal", "weight", "points")}
 
-needs_office = pytest.mark.skipif(not available() or shutil.which("pdfinfo") is None,
-                                  reason="LibreOffice/poppler missing: bash scripts/setup-system.sh")
-
-
 def width(text) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
@@ -154,8 +150,7 @@ def test_source_date_epoch(run, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def pdf(xlsx, tmp_path_factory):
-    if not available() or shutil.which("pdfinfo") is None:
-        pytest.skip("LibreOffice/poppler missing: bash scripts/setup-system.sh")
+    assert available() and shutil.which("pdfinfo"), "LibreOffice/poppler missing: bash scripts/setup-system.sh"
     return to_pdf(xlsx, tmp_path_factory.mktemp("pdf"))
 
 
@@ -165,7 +160,6 @@ def page_texts(pdf):
                            capture_output=True, text=True, check=True).stdout for i in range(1, n + 1)]
 
 
-@needs_office
 def test_printed_pages(pdf, run):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "841.89 x 595.3" in info  # A4 landscape, every page
@@ -190,7 +184,6 @@ def test_printed_pages(pdf, run):
     assert "".join(longest.split()) in flat
 
 
-@needs_office
 def test_printed_in_the_cjk_font_only(pdf):
     """Every embedded font is Noto Sans CJK (no fallback font for digits or Latin text). The faces of
     NotoSansCJK-*.ttc share one CFF named `NotoSansCJKjp-…`, so the name cannot tell SC from JP; that
@@ -200,7 +193,6 @@ def test_printed_in_the_cjk_font_only(pdf):
     assert names and all("+NotoSansCJK" in name for name in names), names
 
 
-@needs_office
 def test_first_pages_render(pdf, tmp_path):
     """PNGs of the first two pages (kept in tmp_path to look at): non-blank, ink across the page."""
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(tmp_path / "page")],
@@ -211,7 +203,6 @@ def test_first_pages_render(pdf, tmp_path):
 
 # ------------------------------------------------------------------ the helper itself
 
-@needs_office
 def test_libreoffice_helper_refuses_and_times_out(xlsx, tmp_path):
     (tmp_path / "bad.xlsx").write_text("not a workbook")
     with pytest.raises(LibreOfficeError, match="could not be loaded|failed"):
