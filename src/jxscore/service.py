@@ -305,15 +305,15 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
            on_done: Callable[[str], None] | None = None) -> ReportRun:
     """Score, then write everything `score` writes plus a PDF per city and the summary, atomically.
 
-    Render workers start before scoring so their heavy imports overlap it. Raises FontMissingError
-    before anything is written when the CJK font is missing.
+    Render workers start first, so their heavy imports overlap everything else. Raises
+    FontMissingError before anything is written when the CJK font is missing.
     """
     from jxscore.io.atomic import staged_output
     from jxscore.report.fonts import cjk_font_file
     from jxscore.report.render import Renderer, jobs_for
 
-    cjk_font_file()  # fail fast, before any work
     with Renderer(ro.jobs) as renderer:
+        cjk_font_file()  # fail fast, before scoring and writing (fc-match runs while the pool starts)
         run = ReportRun(score(opts), ro)
         with staged_output(out) as stage:
             todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html)

@@ -78,10 +78,20 @@ def input_hash(input_files: list[Path], criteria_file: Path, params: dict) -> tu
     return inputs, crit, combined
 
 
-def manifest(result: Result, input_files: list[Path], criteria_file: Path, params: dict) -> dict:
-    import jinja2
-    import openpyxl
+def _dist_version(name: str) -> str:
+    """An installed distribution's version, read from its metadata: importing openpyxl and jinja2 only
+    to read `__version__` cost the report's parent ~20 ms (jinja2 is otherwise only used by workers)."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version(name)
+    except PackageNotFoundError:  # e.g. vendored without metadata: ask the module itself
+        import importlib
+
+        return importlib.import_module(name).__version__
+
+
+def manifest(result: Result, input_files: list[Path], criteria_file: Path, params: dict) -> dict:
     inputs, crit, combined = input_hash(input_files, criteria_file, params)
     return {
         "tool": "jxscore",
@@ -94,7 +104,7 @@ def manifest(result: Result, input_files: list[Path], criteria_file: Path, param
         "input_hash": combined,
         "versions": {
             "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
-            "openpyxl": openpyxl.__version__, "jinja2": jinja2.__version__,
+            "openpyxl": _dist_version("openpyxl"), "jinja2": _dist_version("jinja2"),
         },
         "counts": {"cities": len(result.scores), "ledger_rows": len(result.ledger),
                    "warnings": len(result.warnings)},
@@ -179,6 +189,7 @@ def write_xlsx(result: Result, path: Path) -> None:
     every page, frozen panes and filters; identical bytes for identical results."""
     import math
     import zipfile
+    from copy import copy
 
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -202,6 +213,9 @@ def write_xlsx(result: Result, path: Path) -> None:
     head_align = Alignment(horizontal="center", vertical="center", wrap_text=True)
     wrap_align = Alignment(vertical="top", wrap_text=True)
     top_align = Alignment(vertical="top")
+    # Setting a style object on a cell hashes it against the workbook's tables (most of the time this
+    # function took); cells with the same style share one StyleArray of table ids, copied from the first.
+    styled: dict[tuple, object] = {}
     for n, (title, df, headers) in enumerate(sheets):
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = title
@@ -229,14 +243,20 @@ def write_xlsx(result: Result, path: Path) -> None:
         for r, row in enumerate(ws.iter_rows(min_row=2), start=2):
             lines = 1
             for j, cell in enumerate(row):
-                cell.font, cell.border = body_font, border
-                cell.alignment = wrap_align if wraps[j] else top_align
-                if isinstance(cell.value, str):
+                text = isinstance(cell.value, str)
+                key = (wraps[j], None if text else formats[j])
+                if key in styled:  # the same style as an earlier cell: copy its style ids (no re-hashing)
+                    cell._style = copy(styled[key])
+                else:  # first use: registered in the workbook's style tables in the same order as ever
+                    cell.font, cell.border = body_font, border
+                    cell.alignment = wrap_align if wraps[j] else top_align
+                    if not text:  # numbers, and empty cells of a number column (something typed in later)
+                        cell.number_format = formats[j]
+                    styled[key] = copy(cell._style)
+                if text:
                     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a live formula
                     if wraps[j]:  # a wide character takes ~1.9 width units in 10 pt Noto Sans CJK: ~5 % slack
                         lines = max(lines, math.ceil(_display_width(cell.value) / (widths[j] - 2)))
-                else:  # numbers, and empty cells of a number column (something typed in later)
-                    cell.number_format = formats[j]
             if lines > 1:  # Excel does not grow a row for wrapped text by itself
                 ws.row_dimensions[r].height = round(lines * _XLSX_LINE + 3, 1)
 

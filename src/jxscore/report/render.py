@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib.abc
+import importlib.util
 import os
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -104,6 +107,7 @@ def render_job(job: Job, out: Path) -> str:
         (out / job.html).write_text(html, encoding="utf-8")
     ident = f"{job.context['meta']['input_hash'][:20]}:{job.pdf}"
     html_to_pdf(html, out / job.pdf, identifier=ident, date=job.date)
+    _after_document()
     return job.pdf
 
 
@@ -128,11 +132,17 @@ WARM_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><st
 <tbody><tr><td class="n">0.00 / 1.00</td></tr></tbody></table><img src="{svg}"></body></html>"""
 
 
-def warm_worker() -> None:
-    """Pool initializer, run while the parent is still scoring and writing: compile the templates,
-    open the shared font configuration and set one tiny page (the CJK face, a table, an SVG text)
-    so the first real document does not pay for loading fonts and code paths; then freeze what
-    is alive, so the collector's full passes skip it while documents are built."""
+_warmed = False  # this process (or the fork server it was forked from) has run warm()
+
+
+def warm() -> None:
+    """Compile the templates, open the shared font configuration and set one tiny page (the CJK
+    face, a table, an SVG text) so the first real document does not pay for loading fonts and code
+    paths; then freeze what is alive, so the collector's full passes skip it. Once per process:
+    workers forked from a prepared fork server (prepare_fork_server) inherit it done."""
+    global _warmed
+    if _warmed:
+        return
     from jxscore.report import charts, pdf
 
     env = environment()
@@ -144,6 +154,68 @@ def warm_worker() -> None:
     pdf.html_to_pdf(WARM_HTML.format(css=css, svg=svg.url()), identifier="warm")
     gc.collect()
     gc.freeze()
+    _warmed = True
+
+
+def import_weasyprint() -> None:
+    """`import weasyprint`, without the ~0.15 s (and ~14 compiler runs) it spends on Linux asking
+    ctypes.util.find_library for library names that do not exist there.
+
+    WeasyPrint opens each library by trying several names (Windows and macOS ones first, the Linux
+    soname, e.g. libpango-1.0.so.0, after them); cffi hands every name without a path to
+    find_library, which on Linux runs `ldconfig -p` and then gcc and ld for each name it does not
+    know. During this import find_library answers "not found" at once, so the names that are
+    not files fail immediately and the sonames load as before, by the dynamic linker. Should that
+    fail (a system with other sonames), the import is simply repeated with the real find_library.
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint  # noqa: F401
+        return
+    import ctypes.util
+
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint  # noqa: F401
+        return
+    except OSError:
+        for name in [m for m in sys.modules if m == "weasyprint" or m.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = real
+    import weasyprint  # noqa: F401,F811
+
+
+def prepare_fork_server() -> None:
+    """Run once in the fork server (see FORK_SERVER_PREP): WeasyPrint imported and warm() done
+    there, so every worker forked from it starts with fonts loaded and code paths run."""
+    import_weasyprint()
+    warm()
+
+
+def warm_worker() -> None:
+    """Pool initializer, run while the parent is still scoring and writing: warm() unless the fork
+    server already did, then the collector settings for rendering."""
+    warm()
+    # A document leaves ~35k objects in reference cycles (boxes, styles, cffi handles): the cyclic
+    # collector cost ~35 ms of a card's ~270 ms, and collecting them after each card as much. A worker
+    # lives for one report and leaves by os._exit (no final collection), so it runs without the
+    # collector and collects only every _GC_EVERY documents (~7 MB of garbage each) to bound memory.
+    global _collect_every
+    gc.disable()
+    _collect_every = _GC_EVERY
+
+
+_GC_EVERY = 16
+_collect_every = 0  # set in pool workers (warm_worker): collect after every N-th document
+_rendered = 0
+
+
+def _after_document() -> None:
+    global _rendered
+    _rendered += 1
+    if _collect_every and _rendered % _collect_every == 0:
+        gc.collect()
 
 
 def _expected_cost(job: Job) -> int:
@@ -156,10 +228,32 @@ def _noop() -> None:
     return None
 
 
-# Imported once by the fork server; every render worker is forked from it with these loaded.
-# "__main__" too: the server imports the caller's main script once, so the workers (forked from
-# it) skip re-running it, which every spawned/fork-served child otherwise does.
-PRELOAD = ["__main__", "weasyprint", "jinja2", "jxscore.report.render", "jxscore.report.pdf", "jxscore.report.charts"]
+# The fork server only imports the modules of its preload list. This name is no file: importing it
+# (a finder this module puts at the end of sys.meta_path answers for exactly this name and nothing
+# else is ever imported under it) runs prepare_fork_server(). Only the fork server imports it.
+FORK_SERVER_PREP = "jxscore.report._prepare_fork_server"
+
+
+class _ForkServerPrep(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        return importlib.util.spec_from_loader(name, self) if name == FORK_SERVER_PREP else None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module) -> None:
+        prepare_fork_server()
+
+
+if not any(isinstance(f, _ForkServerPrep) for f in sys.meta_path):
+    sys.meta_path.append(_ForkServerPrep())
+
+# Imported once by the fork server; every render worker is forked from it with these loaded (and,
+# by FORK_SERVER_PREP, WeasyPrint warmed up). "__main__" too: the server imports the caller's main
+# script once, so the workers (forked from it) skip re-running it, which every spawned/fork-served
+# child otherwise does.
+PRELOAD = ["__main__", "jxscore.report.render", "jxscore.report.pdf", "jxscore.report.charts", "jinja2",
+           FORK_SERVER_PREP]
 
 
 class Renderer:
@@ -182,17 +276,35 @@ class Renderer:
         self._jobs: list[Job] = []
         self._out = Path()
         self._futs: list | None = None
+        self._queued = False  # jobs given to start() before the pool was up: the starter submits them
+        self._lock = None
         if self.n > 1:
             import threading
 
+            self._lock = threading.Lock()
             self._starter = threading.Thread(target=self._start, name="jxscore-render-pool", daemon=True)
             self._starter.start()
 
     def _start(self) -> None:
         try:
-            self.pool = self._make_pool()
+            pool = self._make_pool()
         except BaseException as exc:  # re-raised in the caller's thread by _ready()
             self._error = exc
+            return
+        with self._lock:
+            self.pool = pool
+            if self._queued:  # start() came first: submit now, while the caller writes its files
+                self._queued = False
+                try:
+                    self._submit()
+                except BaseException as exc:  # re-raised by wait()
+                    self._error = exc
+
+    def _submit(self) -> None:
+        out = self._out.resolve()  # the workers' working directory is the fork server's
+        # longest first, so no long job starts last: the summary, then cards by their 失分 rows
+        order = sorted(self._jobs, key=_expected_cost, reverse=True)
+        self._futs = [self.pool.submit(render_job, job, out) for job in order]
 
     def _make_pool(self):
         import multiprocessing as mp
@@ -219,18 +331,24 @@ class Renderer:
     def start(self, jobs: list[Job], out: Path) -> None:
         """Queue `jobs` for `out` and return at once (with a pool); collect them with wait().
 
-        The caller can write other files meanwhile: the workers are rendering, not waiting.
+        The caller can write other files meanwhile: the workers are rendering, not waiting. If the
+        pool is still starting, the jobs are queued and the starter thread submits them the moment
+        it is up, so the caller's writing also overlaps the end of the pool's start-up.
         """
         self._jobs, self._out, self._futs = list(jobs), Path(out), None
+        if self._lock is not None:
+            with self._lock:
+                if self.pool is None and self._error is None and self._starter is not None:
+                    self._queued = True
+                    return
         if self._ready() is not None:
-            out = self._out.resolve()  # the workers' working directory is the fork server's
-            # longest first, so no long job starts last: the summary, then cards by their 失分 rows
-            order = sorted(self._jobs, key=_expected_cost, reverse=True)
-            self._futs = [self.pool.submit(render_job, job, out) for job in order]
+            self._submit()
 
     def wait(self, on_done: Callable[[str], None] | None = None) -> list[str]:
         """The relative PDF paths of the started jobs once all are written (in-process without a pool)."""
         done: list[str] = []
+        if self._queued or self._starter is not None:
+            self._ready()  # the starter has submitted the queued jobs (or failed: raised here)
         if self._futs is None:
             for job in self._jobs:
                 done.append(render_job(job, self._out))
