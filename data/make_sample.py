@@ -76,7 +76,8 @@ GDP_GROWTH = by_city(
 # 2020 total energy consumption, 万吨标准煤 (ILLUSTRATIVE; Jiangxi ≈ 10,000).
 ENERGY_2020 = by_city(1600.0, 450.0, 850.0, 1750.0, 1000.0, 450.0,
                       1100.0, 650.0, 1250.0, 450.0, 1050.0)
-# 原料用能 share of 2020 total, % (ILLUSTRATIVE: 九江 petrochemicals, 新余 steel/coke, 萍乡 coking, 宜春 chemicals/lithium).
+# 原料用能 share of 2020 total, % (ILLUSTRATIVE: 九江 petrochemicals, 新余 steel/coke, 萍乡 coking,
+# 宜春 chemicals/lithium).
 RAW_SHARE = by_city(3.0, 2.0, 5.0, 8.0, 6.0, 2.0, 2.0, 2.0, 4.0, 2.0, 3.0)
 RAW_GROWTH = 3.0  # energy_raw_t = round(energy_raw_2020 * 1.03^(t-2020), 2)
 # Yearly intensity reduction d_t in % for 2021..2024 (ILLUSTRATIVE, chosen per outcome):
@@ -567,7 +568,7 @@ def main(argv):
     energy = build_energy()
     targets = build_targets()
     indicators = build_indicators()
-    for _, year, total, raw, renew, gdp in energy[1]:
+    for _, _year, total, raw, renew, gdp in energy[1]:
         assert float(gdp) > 0 and float(raw) >= 0 and float(renew) >= 0 and float(total) > float(raw)
     res = score(energy[1], indicators, targets)
     if "--check" in argv:

@@ -185,6 +185,7 @@ def test_html_snapshot(scored, name, kind):
 
 
 def test_fetcher_allows_only_data_and_templates():
+    from jxscore.core.problems import Code
     from jxscore.report.pdf import RefusedURL, make_fetcher
     from jxscore.resources import templates_dir
 
@@ -195,8 +196,9 @@ def test_fetcher_allows_only_data_and_templates():
     for url in ("file:///etc/passwd", "http://example.invalid/x.png", "https://example.invalid/",
                 css.as_uri().replace("report.css", "../pyproject.toml"), "file://evil.host/etc/passwd",
                 "ftp://example.invalid/x"):
-        with pytest.raises(RefusedURL):
+        with pytest.raises(RefusedURL) as e:
             f.fetch(url)
+        assert e.value.problem.code == Code.URL_REFUSED and e.value.problem.value == url
 
 
 def test_hostile_text_is_escaped_and_never_fetched(scored, tmp_path, monkeypatch):

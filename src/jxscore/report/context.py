@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from jxscore.core.engine import Flag, Result
+from jxscore.core.inputs import Inputs
 from jxscore.core.rules import RULES
 from jxscore.io.writers import cell_text
-from jxscore.core.inputs import Inputs
 
 
 def num(x: Any, nd: int = 2) -> str:
@@ -97,12 +97,13 @@ def intensity_path(result: Result, inputs: Inputs, city: str) -> dict:
     e = inputs.energy.xs(city, level=0).sort_index()
     inten = energy_intensity(e[p.energy.total], e[p.energy.raw], e[p.energy.gdp])
     base = float(inten.get(s.base_year, np.nan))
-    actual = [{"year": int(y), "intensity": short(v, 4), "cum": 100.0 * (1.0 - v / base), "cum_s": num(100.0 * (1.0 - v / base))}
-              for y, v in inten.items()]
+    actual = [{"year": int(y), "intensity": short(v, 4), "cum": 100.0 * (1.0 - v / base),
+               "cum_s": num(100.0 * (1.0 - v / base))} for y, v in inten.items()]
     years = list(range(s.base_year, s.base_year + s.plan_years + 1))
     required = [{"year": t, "req": float(required_reduction(t5, t - s.base_year, s.plan_years))} for t in years]
     by_year = {a["year"]: a for a in actual}
-    rows = [{"year": r["year"], "req_s": num(r["req"]), "cum_s": by_year[r["year"]]["cum_s"] if r["year"] in by_year else "—",
+    rows = [{"year": r["year"], "req_s": num(r["req"]),
+             "cum_s": by_year[r["year"]]["cum_s"] if r["year"] in by_year else "—",
              "intensity": by_year[r["year"]]["intensity"] if r["year"] in by_year else "—",
              "current": r["year"] == result.year} for r in required]
     return {"t5": short(t5), "actual": actual, "required": required, "rows": rows, "year": result.year,

@@ -17,7 +17,15 @@ FIXED_DATE = "2000-01-01T00:00:00Z"
 
 
 class RefusedURL(ValueError):
-    """A document asked for a resource outside data: URLs and the templates folder."""
+    """A document asked for a resource outside data: URLs and the templates folder.
+
+    WeasyPrint logs it and leaves the resource out; `problem` is the same refusal as a coded problem."""
+
+    def __init__(self, url: str):
+        from jxscore.core.problems import Code, Problem
+
+        self.problem = Problem.make(Code.URL_REFUSED, value=url[:200])
+        super().__init__(f"refused (only data: URLs and files under the templates folder): {url[:200]}")
 
 
 def _fetcher_class():
@@ -53,15 +61,16 @@ def check_url(url: str, root: Path | None = None) -> None:
     if scheme == "file":
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
-            raise RefusedURL(f"refused (remote file): {url}")
+            raise RefusedURL(url)
         path = Path(unquote(parts.path)).resolve()
         if path.is_file() and path.is_relative_to(root):
             return
-    raise RefusedURL(f"refused (only data: URLs and files under {root} are allowed): {url}")
+    raise RefusedURL(url)
 
 
 def _mime(path: Path) -> str:
-    return {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}.get(path.suffix, "application/octet-stream")
+    types = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+    return types.get(path.suffix, "application/octet-stream")
 
 
 def make_fetcher(root: Path | None = None):
@@ -75,7 +84,7 @@ def pdf_date() -> str:
     if epoch and epoch.isdigit():
         import datetime as dt
 
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return FIXED_DATE
 
 
