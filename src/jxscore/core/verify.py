@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from jxscore.core.rules import fmt as _fmt  # the ledger notes' number format
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015: no I, O, S, V, Z
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -50,11 +52,6 @@ class Finding:
 
 def _args(**kw) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, str(v)) for k, v in kw.items()))
-
-
-def _fmt(x: float) -> str:
-    s = f"{x:,.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
 
 
 @dataclass

@@ -8,7 +8,6 @@ generic validator as any input, and each problem is then located in the workbook
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from jxscore.core.numbers import clean_text, parse_number
 from jxscore.core.problems import Code, InputError, Problem
 from jxscore.core.tables import Kind, RawTable, table_specs
 from jxscore.io import workbooks as W
+from jxscore.io.writers import sha256
 
 
 @dataclass
@@ -41,10 +41,6 @@ class Book:
     @property
     def file(self) -> str:
         return self.path.name
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_book(path: Path, problems: list[Problem]) -> Book | None:
@@ -101,7 +97,7 @@ def read_book(path: Path, problems: list[Problem]) -> Book | None:
     for row in sheets.get(W.META, []):
         if len(row) >= 2 and row[0].text:
             meta[row[0].text] = row[1].text
-    return Book(path, _sha256(path), sheets, meta)
+    return Book(path, sha256(path), sheets, meta)
 
 
 def _cell_at(grid: list[list[Cell]], i: int, j: int, file: str = "", sheet: str = "") -> Cell:
@@ -198,7 +194,7 @@ def collect(year: int, folder: Path, criteria: Criteria, criteria_path: Path | N
     check_year(year, c)
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    crit_sha = _sha256(criteria_path) if criteria_path else ""
+    crit_sha = sha256(criteria_path) if criteria_path else ""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(Problem.make(Code.DATA_PATH, file=str(folder), value=str(folder)))
@@ -555,7 +551,7 @@ def check_city_book(path: Path, year: int, c: Criteria, criteria_path: Path | No
     problems: list[Problem] = []
     warnings: list[Problem] = []
     book = read_book(Path(path), problems)
-    if book is None or not _meta_ok(book, "city", year, c, _sha256(criteria_path) if criteria_path else "",
+    if book is None or not _meta_ok(book, "city", year, c, sha256(criteria_path) if criteria_path else "",
                                     problems, warnings):
         raise InputError(problems)
     city = book.meta.get("city", "")

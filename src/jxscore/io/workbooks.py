@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jxscore.core import inputs
 from jxscore.core.criteria import Criteria, Indicator
 from jxscore.core.tables import table_specs
 
@@ -81,12 +82,8 @@ def energy_headers(c: Criteria) -> list[tuple[str, str]]:
 
 
 def column_letter(n: int) -> str:
-    """1 → A, 27 → AA."""
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    """1 → A, 27 → AA (openpyxl's 1-based column numbers)."""
+    return inputs.column_letter(n - 1)
 
 
 def columns(fields: list[str] | tuple[str, ...]) -> dict[str, str]:

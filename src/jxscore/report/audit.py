@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jxscore.core.rules import fmt as _num  # numbers as the ledger notes print them
+
 REASONS = {"P-USCC": "信用代码有误", "P-LATE": "完成前计入", "P-EVID": "缺佐证材料", "P-DUP": "重复计算"}
-
-
-def _num(x: float) -> str:
-    s = f"{x:,.2f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
 
 
 def city_section(c, inputs, ver, city: str) -> dict | None:
