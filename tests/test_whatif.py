@@ -224,7 +224,7 @@ def test_whatif_to_bytes_are_repeatable(tmp_path):
 def test_whatif_pdf_page(sample, tmp_path):
     import shutil
 
-    from jxscore.report.analysis_pdf import whatif_pdf
+    from jxscore.report.whatif_pdf import whatif_pdf
 
     w = compute_whatif(sample, load_scenario(None, ["C=40"]))
     whatif_pdf(w, tmp_path / "whatif.pdf")

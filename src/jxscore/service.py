@@ -257,7 +257,7 @@ def _write_whatif(run: WhatIfRun, stage: Path) -> list[str]:
 
     names = write_whatif(run.whatif, stage)
     if run.pdf:
-        from jxscore.report.analysis_pdf import whatif_pdf
+        from jxscore.report.whatif_pdf import whatif_pdf
 
         whatif_pdf(run.whatif, stage / "whatif.pdf")
         names.append("whatif.pdf")
@@ -266,7 +266,7 @@ def _write_whatif(run: WhatIfRun, stage: Path) -> list[str]:
 
 def _write_sensitivity(run: SensitivityRun, stage: Path) -> list[str]:
     from jxscore.analysis.sensitivity import write_sensitivity
-    from jxscore.report.analysis_pdf import sensitivity_figures
+    from jxscore.report.sensitivity_pdf import sensitivity_figures
 
     return write_sensitivity(run.sensitivity, stage) + sensitivity_figures(run.sensitivity, stage, plots=run.plots,
                                                                           pdf=run.pdf)

@@ -1,14 +1,10 @@
-"""Charts for the what-if and sensitivity outputs, built on the report's CJK matplotlib set-up
-(`jxscore.report.charts`: Agg only, Noto Sans CJK SC, text as paths, repeatable SVG bytes).
-matplotlib loads only when a chart is drawn."""
+"""What the analysis pages (what-if, sensitivity, compare-methods) share: a matplotlib figure as
+repeatable SVG bytes. The charts themselves live beside their pages (whatif_charts,
+sensitivity_charts, methods_charts); matplotlib loads only when a chart is drawn."""
 
 from __future__ import annotations
 
 import io
-
-import numpy as np
-
-from jxscore.report.charts import BLUE, DARK, GREY, RED, figure
 
 
 def svg_bytes(fig) -> bytes:
@@ -16,71 +12,3 @@ def svg_bytes(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
-
-
-def slope_chart(w):
-    """Baseline rank (left) → scenario rank (right) per city; movers in red."""
-    t = w.table
-    n = len(t)
-    fig = figure(12.0, 1.2 + 0.55 * n)
-    ax = fig.add_subplot()
-    for r in t.itertuples(index=False):
-        moved = bool(r.moved)
-        col = RED if moved else GREY
-        ax.plot([0, 1], [r.baseline_rank, r.rank], color=col, lw=1.6 if moved else 0.9, marker="o", ms=3)
-        ax.text(-0.04, r.baseline_rank, f"{r.city} {r.baseline_total:.2f}", ha="right", va="center", fontsize=7,
-                color=DARK)
-        ax.text(1.04, r.rank, f"{r.total:.2f} {r.city}", ha="left", va="center", fontsize=7,
-                color=RED if moved else DARK)
-    ax.set_xlim(-0.6, 1.6)
-    ax.set_ylim(n + 0.6, 0.4)
-    ax.set_xticks([0, 1], ["基准排名", "情景排名"])
-    ax.set_yticks(range(1, n + 1))
-    ax.spines["left"].set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    return fig
-
-
-def rank_intervals(s):
-    """5–95 % rank interval and median per city against its nominal rank (cities in nominal order)."""
-    r = s.ranks
-    n = len(r)
-    fig = figure(14.0, 1.4 + 0.6 * n)
-    ax = fig.add_subplot()
-    y = np.arange(n)
-    ax.hlines(y, r["rank_min"], r["rank_max"], color=GREY, lw=0.8, label="最小—最大")
-    ax.hlines(y, r["rank_p05"], r["rank_p95"], color=BLUE, lw=4, alpha=0.6, label="5%—95%区间")
-    ax.plot(r["median_rank"], y, "o", color=BLUE, ms=5, label="中位数")
-    ax.plot(r["nominal_rank"], y, "D", color=RED, ms=4, label="官方排名")
-    ax.set_yticks(y, [f"{c}" for c in r["city"]])
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set_xticks(range(1, n + 1))
-    ax.set_xlim(0.5, n + 0.5)
-    ax.set_xlabel("排名（权重扰动下）")
-    ax.grid(axis="x", color="#e5e5e5", lw=0.5)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False, fontsize=7)
-    return fig
-
-
-def rank_heatmap(s):
-    """Probability of each rank per city (rows in nominal order); values printed in the cells."""
-    from matplotlib.colors import LinearSegmentedColormap
-
-    P = s.rank_prob
-    n = P.shape[0]
-    fig = figure(14.0, 1.6 + 0.6 * n)
-    ax = fig.add_subplot()
-    cmap = LinearSegmentedColormap.from_list("jxp", ["#ffffff", "#9fbbdc", BLUE, "#1d3b63"])
-    ax.imshow(P, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(n), [str(k + 1) for k in range(n)])
-    ax.set_yticks(range(n), list(s.ranks["city"]))
-    ax.set_xlabel("排名")
-    ax.tick_params(length=0)
-    for i in range(n):
-        for j in range(n):
-            if P[i, j] >= 0.005:
-                ax.text(j, i, f"{P[i, j]:.2f}".lstrip("0") if P[i, j] < 1 else "1", ha="center", va="center",
-                        fontsize=6, color="white" if P[i, j] > 0.5 else DARK)
-    for sp in ax.spines.values():
-        sp.set_visible(False)
-    return fig

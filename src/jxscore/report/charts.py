@@ -7,7 +7,7 @@ every run (numbers formatted with fixed decimals, no ids, no dates). Text widths
 come from a simple advance-width estimate (CJK 1 em, digits and Latin about 0.55 em).
 
 `cjk_matplotlib`, `figure` and `svg_data_url` stay for the what-if and sensitivity figures
-(jxscore.report.analysis_charts); matplotlib is imported only there, lazily.
+(jxscore.report.whatif_charts, sensitivity_charts, methods_charts); matplotlib is imported only there, lazily.
 """
 
 from __future__ import annotations
