@@ -164,6 +164,26 @@ def _verification_notes(c: Criteria, inputs: Inputs, ver: Verification, notes: d
                 notes[item][i] = f"专家{n}人{how}；" + notes[item][i]
 
 
+def cap_hits(c: Criteria, outcomes: dict[str, Outcome], F: np.ndarray, A: np.ndarray) -> dict[str, np.ndarray]:
+    """Per cap, (cities, its indicators) bool: which of the cap's indicators pull each city under it
+    (a cap applies when any does). Kept per indicator so a card can say which ones, and by how much."""
+    n = F.shape[0]
+    col = {code: j for j, code in enumerate(c.indicator_codes)}
+    out = {}
+    for cap in c.caps:
+        hit = np.zeros((n, len(cap.indicators)), dtype=bool)
+        for k, code in enumerate(cap.indicators):
+            o = outcomes[code]
+            fr = o.raw_fraction if (cap.before_exemption and o.raw_fraction is not None) else F[:, col[code]]
+            fr = np.where(A[:, col[code]], np.round(fr, c.scheme.compare_decimals), np.inf)
+            below = fr < cap.below
+            if cap.unless_exempt and o.exempt is not None:
+                below &= ~o.exempt
+            hit[:, k] = below
+        out[cap.code] = hit
+    return out
+
+
 def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> Basis:
     n = len(c.entities)
     cats = [k.code for k in c.categories]
@@ -174,19 +194,10 @@ def _basis(c: Criteria, F, A, outcomes: dict[str, Outcome], inputs: Inputs) -> B
             veto_flags[:, j] = ~checks[v.check].astype(bool)
         else:
             veto_flags[:, j] = inputs.values[v.field].to_numpy(dtype=float) > 0
+    hits = cap_hits(c, outcomes, F, A)
     cap_flags = np.zeros((n, len(c.caps)), dtype=bool)
-    col = {code: j for j, code in enumerate(c.indicator_codes)}
     for j, cap in enumerate(c.caps):
-        hit = np.zeros(n, dtype=bool)
-        for code in cap.indicators:
-            o = outcomes[code]
-            fr = o.raw_fraction if (cap.before_exemption and o.raw_fraction is not None) else F[:, col[code]]
-            fr = np.where(A[:, col[code]], np.round(fr, c.scheme.compare_decimals), np.inf)
-            below = fr < cap.below
-            if cap.unless_exempt and o.exempt is not None:
-                below &= ~o.exempt
-            hit |= below
-        cap_flags[:, j] = hit
+        cap_flags[:, j] = hits[cap.code].any(axis=1)
     metrics = {f"{code}.{k}": v for code, o in outcomes.items() for k, v in o.metrics.items()}
     return Basis(
         entities=c.entity_names, entity_codes=[e.code for e in c.entities], codes=c.indicator_codes,

@@ -34,6 +34,20 @@ class Context:
     field_labels: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Need:
+    """What full marks need on one quantity, for every city, in that quantity's own unit: `actual`
+    must reach `need` (direction +1: at least; −1: at most); `met` where it already does. A rule
+    names its quantities ("value" for the indicator's own figure; A1 has "cumulative" and "annual",
+    the names of its checks), so an improvement, a veto or a cap can say what to move and by how much."""
+
+    actual: Array
+    need: Array
+    direction: int
+    unit: str
+    met: Array
+
+
 @dataclass
 class Outcome:
     """What a rule computed for every city; `deducted` marks cities that lost points by a deduction."""
@@ -46,6 +60,7 @@ class Outcome:
     deducted: Array | None = None
     metrics: dict[str, Array] = field(default_factory=dict)
     checks: dict[str, Array] = field(default_factory=dict)
+    needs: dict[str, Need] = field(default_factory=dict)
 
 
 class Params(BaseModel):
@@ -100,7 +115,8 @@ def _u(unit: str) -> str:
 def ratio(actual: Array, target: Array, ind, p: Params, ctx: Context) -> Outcome:
     with np.errstate(divide="ignore", invalid="ignore"):
         f = np.clip(actual / target, 0.0, 1.0)
-    return Outcome(np.where(actual < 0, 0.0, f), actual, target)
+    f = np.where(actual < 0, 0.0, f)
+    return Outcome(f, actual, target, needs={"value": Need(actual, target, 1, ind.unit, f >= 1)})
 
 
 def _explain_ratio(o: Outcome, ind, p: Params, ctx: Context) -> list[str]:
@@ -117,7 +133,7 @@ register(RuleType("ratio", NoParams, ratio, _explain_ratio))
 # ------------------------------------------------------------------ threshold
 def threshold(actual: Array, target: Array, ind, p: Params, ctx: Context) -> Outcome:
     met = rnd(actual, ctx.dec) >= rnd(target, ctx.dec)
-    return Outcome(met.astype(float), actual, target)
+    return Outcome(met.astype(float), actual, target, needs={"value": Need(actual, target, 1, ind.unit, met)})
 
 
 def _explain_threshold(o: Outcome, ind, p: Params, ctx: Context) -> list[str]:
@@ -144,7 +160,7 @@ def _steps(actual: Array, target: Array, p: LowerStepParams, dec: int) -> Array:
 def lower_step(actual: Array, target: Array, ind, p: LowerStepParams, ctx: Context) -> Outcome:
     n = _steps(actual, target, p, ctx.dec)
     f = np.maximum(0.0, 1.0 - p.loss_per_step * n)
-    return Outcome(f, actual, target, deducted=n > 0)
+    return Outcome(f, actual, target, deducted=n > 0, needs={"value": Need(actual, target, -1, ind.unit, n == 0)})
 
 
 def _explain_lower_step(o: Outcome, ind, p: LowerStepParams, ctx: Context) -> list[str]:
@@ -160,7 +176,9 @@ register(RuleType("lower_step", LowerStepParams, lower_step, _explain_lower_step
 
 # ------------------------------------------------------------------ review, review_deduct
 def review(actual: Array, target: Array, ind, p: Params, ctx: Context) -> Outcome:
-    return Outcome(np.clip(actual / ind.points, 0.0, 1.0), actual, np.full_like(actual, ind.points))
+    f = np.clip(actual / ind.points, 0.0, 1.0)
+    full = np.full_like(actual, ind.points)
+    return Outcome(f, actual, full, needs={"review": Need(f * ind.points, full, 1, "分", f >= 1)})
 
 
 def _explain_review(o: Outcome, ind, p: Params, ctx: Context) -> list[str]:
@@ -187,7 +205,9 @@ def review_deduct(actual: Array, target: Array, ind, p: ReviewDeductParams, ctx:
     for name, per in p.deductions.items():
         f = f - per * ctx.fields[name]
         lost |= (per > 0) & (ctx.fields[name] > 0)
-    return Outcome(np.maximum(0.0, f), actual, np.full_like(actual, ind.points), deducted=lost)
+    f = np.maximum(0.0, f)
+    full = np.full_like(actual, ind.points)
+    return Outcome(f, actual, full, deducted=lost, needs={"review": Need(f * ind.points, full, 1, "分", f >= 1)})
 
 
 def _explain_review_deduct(o: Outcome, ind, p: ReviewDeductParams, ctx: Context) -> list[str]:
@@ -278,6 +298,8 @@ def intensity_matrix(actual: Array, target: Array, ind, p: IntensityParams, ctx:
         f, 100.0 * c, required,
         metrics={"I_base": i0, "I_prev": ip, "I": iy, "c": c, "r": r, "p": prog, "p_inc": p_inc, "required": required},
         checks={"cumulative": cum, "annual": ann, "incentive": inc},
+        needs={"cumulative": Need(100.0 * c, required, 1, "%", cum),
+               "annual": Need(100.0 * r, ctx.params[p.annual] + 0.0 * r, 1, "%", ann)},
     )
 
 
@@ -336,8 +358,15 @@ def total_cap_tiers(actual: Array, target: Array, ind, p: TotalCapParams, ctx: C
     tiers = sorted((lim, fr) for lim, fr in p.tiers)
     raw = np.select([o <= rnd(lim, ctx.dec) for lim, _ in tiers], [fr for _, fr in tiers], p.beyond)
     exempt = ctx.checks[p.exempt_when].astype(bool) if p.exempt_when else np.zeros(len(raw), dtype=bool)
+    full = None  # the largest "over" that still earns the whole points: the tiers at fraction 1, from the lowest
+    for lim, fr in tiers:
+        if fr < 1:
+            break
+        full = lim
+    need = allowance * (1.0 + full) if full is not None else np.full_like(allowance, np.nan)
     return Outcome(np.where(exempt, 1.0, raw), ey, allowance, raw_fraction=raw, exempt=exempt,
-                   metrics={"E_adj_base": e0, "E_adj": ey, "allowance": allowance, "over": over})
+                   metrics={"E_adj_base": e0, "E_adj": ey, "allowance": allowance, "over": over},
+                   needs={"consumption": Need(ey, need, -1, ind.unit, raw >= 1)})
 
 
 def _explain_total_cap(o: Outcome, ind, p: TotalCapParams, ctx: Context) -> list[str]:

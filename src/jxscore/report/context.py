@@ -3,9 +3,6 @@ already sorted, so the templates only loop and print (no pandas, no per-city log
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -13,29 +10,7 @@ from jxscore.core.engine import Flag, Result
 from jxscore.core.inputs import Inputs
 from jxscore.core.rules import RULES
 from jxscore.io.writers import cell_text
-
-
-def num(x: Any, nd: int = 2) -> str:
-    """A number as the cards print it: fixed decimals, thousands separators, '—' for missing."""
-    v = _f(x)
-    if v is None:
-        return "—"
-    s = f"{v:,.{nd}f}"
-    return s[1:] if s.startswith("-") and not s.strip("-0.,") else s  # never "-0.00"
-
-
-def short(x: Any, nd: int = 2) -> str:
-    """Up to `nd` decimals without trailing zeros (actuals and targets as reported)."""
-    s = num(x, nd)
-    return s.rstrip("0").rstrip(".") if "." in s else s
-
-
-def _f(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+from jxscore.report.formats import INTENSITY, finite, num, short
 
 
 def meta(result: Result, manifest: dict) -> dict:
@@ -68,7 +43,7 @@ def _indicator_row(r: pd.Series) -> dict:
     na = Flag.NA in r["flags"]
     flags = [cell_text(f) for f in r["flags"] if f != Flag.PANEL]  # the 核查 section says C1–C6 are the experts'
 
-    frac = _f(r["fraction"])
+    frac = finite(r["fraction"])
     explain = bool(flags) or RULES[r["rule"]].explained or (frac is not None and frac < 1)
     return {
         "code": r["indicator"], "name": r["name"], "unit": r["unit"],
@@ -97,7 +72,7 @@ def intensity_path(result: Result, inputs: Inputs, city: str) -> dict:
     e = inputs.energy.xs(city, level=0).sort_index()
     inten = energy_intensity(e[p.energy.total], e[p.energy.raw], e[p.energy.gdp])
     base = float(inten.get(s.base_year, np.nan))
-    actual = [{"year": int(y), "intensity": short(v, 4), "cum": 100.0 * (1.0 - v / base),
+    actual = [{"year": int(y), "intensity": num(v, INTENSITY), "cum": 100.0 * (1.0 - v / base),
                "cum_s": num(100.0 * (1.0 - v / base))} for y, v in inten.items()]
     years = list(range(s.base_year, s.base_year + s.plan_years + 1))
     required = [{"year": t, "req": float(required_reduction(t5, t - s.base_year, s.plan_years))} for t in years]
@@ -122,22 +97,17 @@ def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict
         rows = [_indicator_row(r) for _, r in led[led["category"] == cat["code"]].iterrows()]
         cats.append({**cat, "score": v, "score_s": num(v), "avg_s": num(cat["avg"]), "best_s": num(cat["best"]),
                      "indicators": rows})
-    vetoes = [{"code": v.code, "reason": v.reason} for v in c.vetoes if v.code in row["vetoes"]]
-    caps = [{"code": k.code, "grade": k.grade, "reason": k.reason} for k in c.caps
-            if k.code in row["caps"]]
-    lost = []
-    for _, r in led.iterrows():
-        cat = c.category(r["category"])
-        if cat.bonus or Flag.NA in r["flags"]:
-            continue
-        gap = float(r["weight"]) - float(r["points"])
-        if round(gap, 2) > 0:
-            lost.append({"code": r["indicator"], "name": r["name"], "lost": gap, "lost_s": num(gap),
-                         "weight": num(r["weight"]), "note": r["note"] or ""})
-    lost.sort(key=lambda d: -round(d["lost"], 6))  # stable: ties keep the scheme's indicator order
-    total_lost = sum(d["lost"] for d in lost)
-    for d in lost:
-        d["share"] = round(100.0 * d["lost"] / total_lost, 1) if total_lost else 0.0
+    from jxscore.core.gaps import shortfalls, triggers
+    from jxscore.report.advice import improvements, trigger_text
+
+    hit = [{"code": t.code, "reason": t.reason, "grade": t.grade, "detail": trigger_text(t)}
+           for t in triggers(result, city)]
+    vetoes = [h for h in hit if h["code"] in row["vetoes"]]
+    caps = [h for h in hit if h["code"] in row["caps"]]
+    falls = shortfalls(result, city)
+    total_lost = sum(f.lost for f in falls)
+    lost = [{"code": f.indicator, "name": f.name, "lost": f.lost, "lost_s": num(f.lost), "weight": num(f.weight),
+             "share": round(100.0 * f.lost / total_lost, 1) if total_lost else 0.0} for f in falls]
     totals = s["total"].astype(float)
     best_city = str(result.scores["city"].iloc[int(np.argmax(result.scores["total"].to_numpy()))])
     return {
@@ -150,7 +120,7 @@ def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict
                     "best_city": best_city, "total_v": float(row["total"]), "avg_v": float(totals.mean()),
                     "best_v": float(totals.max())},
         "intensity": intensity_path(result, inputs, city),
-        "lost": lost, "lost_total": num(total_lost),
+        "lost": lost, "lost_total": num(total_lost), "improve": improvements(falls),
         "ranking": [{**r, "me": r["city"] == city} for r in _ranking(result)],
         "missing": list(row["missing"]),
         "verification": _verification(result, inputs, city),
@@ -182,12 +152,15 @@ def summary(result: Result, manifest: dict) -> dict:
     order = list(s["city"])
     frac = led[led["indicator"].isin(codes)].pivot(index="city", columns="indicator", values="fraction")
     frac = frac.reindex(index=order, columns=codes)
-    heat = {"cities": order, "codes": codes, "values": [[_f(v) for v in frac.loc[city]] for city in order]}
-    reasons = {v.code: v.reason for v in c.vetoes} | {k.code: k.reason for k in c.caps}
-    cap_grade = {k.code: k.grade for k in c.caps}
+    heat = {"cities": order, "codes": codes, "values": [[finite(v) for v in frac.loc[city]] for city in order]}
+    from jxscore.core.gaps import triggers
+    from jxscore.report.advice import trigger_text
+
+    hits = {(city, t.code): t for city in s["city"] for t in triggers(result, city)}
 
     def listed(col: str) -> list[dict]:
-        return [{"city": r["city"], "code": code, "reason": reasons.get(code, ""), "grade": cap_grade.get(code, "")}
+        return [{"city": r["city"], "code": code, "reason": hits[r["city"], code].reason,
+                 "grade": hits[r["city"], code].grade, "detail": trigger_text(hits[r["city"], code])}
                 for _, r in s.iterrows() for code in r[col]]
 
     flagged = led[led["flags"].map(lambda fl: Flag.EXEMPT in fl or Flag.MISSING in fl)]

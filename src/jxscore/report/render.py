@@ -75,14 +75,15 @@ def short_note(note: str) -> str:
 
 def card_layout(ctx: dict) -> dict:
     """Presentation-only additions for the scorecard template (nothing here changes a score):
-    shortened notes, a `lost` mark on the indicator rows that lost points, and the 失分 list laid
-    out in two side-by-side columns (largest first, down the left column, then the right)."""
+    shortened notes, a `lost` mark on the indicator rows that lost points, and the losses beyond the
+    改进建议 sentences laid out in two side-by-side columns (largest first, down the left column,
+    then the right)."""
     lost_codes = {d["code"] for d in ctx["lost"]}
     cats = [{**c, "indicators": [{**i, "note": short_note(i["note"]), "lost": i["code"] in lost_codes}
                                  for i in c["indicators"]]} for c in ctx["categories"]]
-    lost = ctx["lost"]
+    lost = ctx["lost"][len(ctx["improve"]["sentences"]):]
     per = (len(lost) + 1) // 2 if len(lost) > 6 else len(lost)
-    rows = [lost[i::per] for i in range(per)]  # [i, i + per]: two columns, or one when short
+    rows = [lost[i::per] for i in range(per)] if lost else []  # [i, i + per]: two columns, or one when short
     return {**ctx, "categories": cats, "lost_rows": rows}
 
 
