@@ -122,6 +122,11 @@ _XLSX_SIZE = 10  # pt
 _XLSX_LINE = 14.5  # pt per wrapped line of 10 pt Noto Sans CJK (ascent + descent ~1.45 em)
 _XLSX_TWO_DECIMALS = {"total", "points", "weight", "points_nominal"}  # + the category subtotals
 _XLSX_FRACTION = {"fraction"}  # a coefficient keeps its digits: 0.785714
+# the rules' metrics (scores sheet, "A1.I" …) by name after the dot, in the cards' formats: intensities
+# 4 decimals, reductions and the overshoot as percentages with 2, progress 3, 万吨标准煤 2
+_XLSX_METRIC = {"I_base": "0.0000", "I_prev": "0.0000", "I": "0.0000", "c": "0.00%", "r": "0.00%",
+                "over": "0.00%", "required": "0.00", "p": "0.000", "p_inc": "0.000",
+                "E_adj_base": "#,##0.00", "E_adj": "#,##0.00", "allowance": "#,##0.00"}
 _XLSX_WRAP = {"note": 56}  # columns that wrap at a fixed width
 _XLSX_MAX_WIDTH = 40  # wider text wraps
 _XLSX_FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # = report.pdf FIXED_DATE
@@ -155,6 +160,10 @@ def _xlsx_shown(value: object, number_format: str) -> str:
         return f"{value:.2f}"
     if number_format == "0.00####":
         return f"{value:.6f}".rstrip("0").ljust(len(f"{value:.2f}"), "0")
+    if number_format.endswith("%"):
+        return f"{100 * value:.2f}%"
+    if number_format != "General":
+        return f"{value:,.{len(number_format.rpartition('.')[2])}f}"
     return f"{round(value, 6):.12g}"  # General: Excel and Calc round what does not fit to the width
 
 
@@ -221,8 +230,8 @@ def write_xlsx(result: Result, path: Path) -> None:
         ws.title = title
         columns = list(df.columns)
         names = [headers.get(col, cats.get(col, col)) for col in columns]
-        formats = ["0.00" if col in two_decimals else "0.00####" if col in _XLSX_FRACTION else "General"
-                   for col in columns]
+        formats = ["0.00" if col in two_decimals else "0.00####" if col in _XLSX_FRACTION else
+                   _XLSX_METRIC.get(col.rpartition(".")[2], "General") if "." in col else "General" for col in columns]
         ws.append(names)
         for row in df.itertuples(index=False):
             ws.append([None if (isinstance(v, float) and np.isnan(v)) else
