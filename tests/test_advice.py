@@ -100,3 +100,12 @@ def test_at_most_eight_sentences_and_the_rest_summed(tmp_path):
                                             "需再增加10万吨，可多得0.30分")
     assert c["improve"]["rest"] == "其余2项指标合计失分0.40分："
     assert c["city"]["total"] == "97.70"  # 100 − 3·0.3 − 7·0.2
+
+
+def test_summary_lists_one_exemption_row_with_its_cities(tmp_path):
+    # Defaults: c = 1 − 0.96³ = 11.53 %, p_inc = ln(0.884736)/ln(1 − 0.145) = 0.78 ≥ 3/5 for every city,
+    # so A2 is exempt everywhere — one row naming all eleven cities, not eleven rows.
+    result, _ = _score(tmp_path, Dataset())
+    ex = context.summary(result, MAN)["exemptions"]
+    assert [(e["code"], e["flags"], e["note"]) for e in ex] == [("A2", "免予考核", "能耗强度降低达到激励目标，免予考核")]
+    assert ex[0]["city"] == "南昌、景德镇、萍乡、九江、新余、鹰潭、赣州、吉安、宜春、抚州、上饶"

@@ -164,8 +164,14 @@ def summary(result: Result, manifest: dict) -> dict:
                 for _, r in s.iterrows() for code in r[col]]
 
     flagged = led[led["flags"].map(lambda fl: Flag.EXEMPT in fl or Flag.MISSING in fl)]
-    exemptions = [{"city": r["city"], "code": r["indicator"], "name": r["name"], "flags": cell_text(r["flags"]),
-                   "note": r["note"] or ""} for _, r in flagged.iterrows()]
+    groups: dict[tuple, dict] = {}  # one row per (flag, indicator, reason): the cities listed, not one row each
+    for _, r in flagged.iterrows():
+        why = (r["note"] or "").rpartition("；")[2]  # the exemption clause ends the rule's note
+        g = groups.setdefault((cell_text(r["flags"]), r["indicator"], why),
+                              {"code": r["indicator"], "name": r["name"], "flags": cell_text(r["flags"]),
+                               "note": why, "cities": []})
+        g["cities"].append(r["city"])
+    exemptions = [{**g, "city": "、".join(g["cities"])} for g in groups.values()]
     return {
         "kind": "summary", "meta": meta(result, manifest),
         "categories": [{"code": k.code, "name": k.name, "max_s": num(k.points)} for k in c.categories],
