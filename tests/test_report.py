@@ -172,10 +172,10 @@ def test_html_snapshot(scored, name, kind):
     result, inputs = scored
     if kind == "card":
         html = render_html("scorecard.html.j2", context.scorecard(result, inputs, FIXED_MANIFEST, "景德镇"),
-                           charts={"categories": "data:,", "intensity": "data:,", "ranking": "data:,"})
+                           charts={"categories": "data:,", "intensity": "data:,", "ranking": "data:,", "map": "data:,"})
     else:
         html = render_html("summary.html.j2", context.summary(result, FIXED_MANIFEST),
-                           charts={"grades": "data:,", "heat": "data:,"})
+                           charts={"grades": "data:,", "heat": "data:,", "map": "data:,"})
     golden = SNAP / name
     if os.environ.get("JX_UPDATE_SNAPSHOTS") == "1" or not golden.exists():
         golden.parent.mkdir(exist_ok=True)
@@ -245,7 +245,7 @@ def test_hostile_criteria_file(tmp_path):
     man = manifest(result, inputs.files, crit, opts.params())
     job = jobs_for(result, inputs, man)[1]
     html = render_html(job.template, job.context, charts={"categories": "data:,", "intensity": "data:,",
-                                                          "ranking": "data:,"})
+                                                          "ranking": "data:,", "map": "data:,"})
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt; http://example.invalid/x.png {{ 7*7 }}" in html
 
 

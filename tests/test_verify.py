@@ -204,7 +204,7 @@ def test_scorecards_carry_the_verification_and_the_source_cells(tmp_path):
     from jxscore.report.render import render_html
 
     root = Path(__file__).resolve().parents[1]
-    stub = {"categories": "data:,", "intensity": "data:,", "ranking": "data:,"}
+    stub = {"categories": "data:,", "intensity": "data:,", "ranking": "data:,", "map": "data:,"}
     run = service.score(RunOptions(2024, root / "data"))  # the sample: 抚州's NOx claim is above its projects
     html = render_html("scorecard.html.j2", context.scorecard(run.result, run.inputs, run.manifest, "抚州"),
                        charts=stub)

@@ -309,12 +309,14 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     FontMissingError before anything is written when the CJK font is missing.
     """
     from jxscore.io.atomic import staged_output
+    from jxscore.report import jxmap
     from jxscore.report.fonts import cjk_font_file
     from jxscore.report.render import Renderer, jobs_for
 
     with Renderer(ro.jobs) as renderer:
         cjk_font_file()  # fail fast, before scoring and writing (fc-match runs while the pool starts)
         run = ReportRun(score(opts), ro)
+        jxmap.check([e.code for e in run.score.result.criteria.entities])  # boundaries there, before writing
         with staged_output(out) as stage:
             todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html)
             if on_start:

@@ -90,6 +90,7 @@ class Code(StrEnum):
     BAD_OPTION = "bad-option"
     OUT_PATH = "out-path"
     FONT_MISSING = "font-missing"
+    MAP_MISSING = "map-missing"
     URL_REFUSED = "url-refused"
     # files past the reading limits (jxscore.io.readers), a workbook's sheets ambiguous
     WORKBOOK_TOO_LARGE = "workbook-too-large"

@@ -26,6 +26,7 @@ DARK = "#333333"
 BLUE = "#3b6ea5"
 AXIS = "#666666"
 GRID = "#e3e3e3"
+GRADE_COLOURS = (BLUE, "#6b93c2", "#c9a227", RED)  # 超额完成, 完成, 基本完成, 未完成: the grade chart and the map
 
 
 # ---------------------------------------------------------------- matplotlib (analysis figures)
@@ -283,7 +284,7 @@ def grades_chart(grades: list[dict], w: float = 230.0, h: float = 115.0) -> str:
     counts = [gr["count"] for gr in grades]
     ticks = nice_ticks(0, max(counts + [1]) + 1, 4)
     hi = ticks[-1]
-    colors = [BLUE, "#6b93c2", "#c9a227", RED][: len(grades)] + [GREY] * max(0, len(grades) - 4)
+    colors = list(GRADE_COLOURS[: len(grades)]) + [GREY] * max(0, len(grades) - 4)
     g.text(2, 8, "设区市数", size=6.5)
     for t in ticks:
         y = top + ph * (1 - t / hi)

@@ -55,7 +55,8 @@ def _indicator_row(r: pd.Series) -> dict:
 
 
 def _ranking(result: Result) -> list[dict]:
-    return [{"rank": int(r["rank"]), "city": r["city"], "total": num(r["total"]), "total_v": float(r["total"]),
+    return [{"rank": int(r["rank"]), "city": r["city"], "code": r["city_code"], "total": num(r["total"]),
+             "total_v": float(r["total"]),
              "grade": r["grade"], "vetoes": cell_text(r["vetoes"]), "caps": cell_text(r["caps"]),
              "cats": [num(r[k.code]) for k in result.criteria.categories]}
             for _, r in result.scores.iterrows()]
@@ -173,7 +174,7 @@ def summary(result: Result, manifest: dict) -> dict:
         g["cities"].append(r["city"])
     exemptions = [{**g, "city": "、".join(g["cities"])} for g in groups.values()]
     return {
-        "kind": "summary", "meta": meta(result, manifest),
+        "kind": "summary", "meta": meta(result, manifest), "grade_names": list(c.grade_names),
         "categories": [{"code": k.code, "name": k.name, "max_s": num(k.points)} for k in c.categories],
         "ranking": _ranking(result), "grades": grades, "heat": heat,
         "indicator_names": [{"code": i.code, "name": i.name} for i in c.indicators if i.code in codes],

@@ -45,17 +45,25 @@ def environment():
                        lstrip_blocks=True)
 
 
+CARD_MAP_W, SUMMARY_MAP_W = 62.0, 170.0  # pt: the card's locator map, the summary's grade map
+
+
 def add_charts(ctx: dict) -> dict:
     """The context plus SVG data: URLs of its charts (drawn here, in the worker, from plain data)."""
-    from jxscore.report import charts
+    from jxscore.report import charts, jxmap
 
     if ctx["kind"] == "scorecard":
         name = ctx["city"]["name"]
         ch = {"categories": charts.categories_chart(ctx["categories"], name),
               "intensity": charts.intensity_chart(ctx["intensity"], name),
-              "ranking": charts.ranking_chart(ctx["ranking"], name)}
+              "ranking": charts.ranking_chart(ctx["ranking"], name),
+              "map": jxmap.province_map({ctx["city"]["code"]: charts.RED}, labels=False, w=CARD_MAP_W)}
     else:
-        ch = {"grades": charts.grades_chart(ctx["grades"]), "heat": charts.heatmap_chart(ctx["heat"])}
+        colour = dict(zip(ctx["grade_names"], charts.GRADE_COLOURS))
+        ch = {"grades": charts.grades_chart(ctx["grades"]), "heat": charts.heatmap_chart(ctx["heat"]),
+              "map": jxmap.province_map({r["code"]: colour[r["grade"]] for r in ctx["ranking"]},
+                                        names={r["code"]: r["city"] for r in ctx["ranking"]},
+                                        legend=[(g, colour[g]) for g in ctx["grade_names"]], w=SUMMARY_MAP_W)}
     return {**ctx, "charts": ch}
 
 
@@ -144,8 +152,9 @@ def warm() -> None:
     global _warmed
     if _warmed:
         return
-    from jxscore.report import charts, pdf
+    from jxscore.report import charts, jxmap, pdf
 
+    jxmap.warm((CARD_MAP_W, SUMMARY_MAP_W))  # the boundaries, read and projected once for every worker
     env = environment()
     for name in ("scorecard.html.j2", "summary.html.j2"):
         env.get_template(name)

