@@ -17,7 +17,7 @@ import pandas as pd
 from jxscore.core.criteria import Criteria
 from jxscore.core.numbers import Parsed, city_name, clean_text, parse_number, parse_year
 from jxscore.core.problems import Code, InputError, Problem, UsageError
-from jxscore.core.tables import CORE_TABLES, ColumnSpec, Kind, RawTable, TableSpec, table_specs
+from jxscore.core.tables import CORE_TABLES, PERIODS, WITHIN_YEAR, ColumnSpec, Kind, RawTable, TableSpec, table_specs
 
 
 @dataclass
@@ -254,7 +254,7 @@ def validate_tables(tables: dict[str, RawTable], year: int, criteria: Criteria, 
     # ------------------------------------------------------------ optional tables (RULEBOOK §8, §9)
     extra: dict[str, pd.DataFrame] = {}
     for name, spec in specs.items():  # the generic checks; their findings are the verifier's (core.verify)
-        if name in CORE_TABLES or (t := tables.get(name)) is None:
+        if name in CORE_TABLES or name in WITHIN_YEAR or (t := tables.get(name)) is None:
             continue
         ch = ck.check(t, spec)
         cols = {"row": t.rows} | {k: (ch.city if k == "city" else ch.texts.get(k, ch.values.get(k)))
@@ -410,3 +410,78 @@ def _panel_warnings(ck: Checker, t: RawTable, reviews: pd.DataFrame, values: pd.
             if np.isfinite(given) and np.isfinite(experts) and round(abs(given - experts), 9) > 0.005:
                 ck.add(Code.VALUE_IGNORED_PANEL, file=t.file, sheet=t.sheet or t.name, column=item, city=e,
                        value=f"{given:g}", experts=f"{experts:.4f}".rstrip("0").rstrip("."))
+
+
+# ------------------------------------------------------------------ the barometer (RULEBOOK §10)
+BAROMETER_PARAMETERS = ("A1_annual", "T5", "gdp_growth")  # what the barometer reads of a city's targets row
+
+
+@dataclass
+class Progress:
+    """Validated barometer inputs: per city the targets' parameters and its two year-to-date rows."""
+
+    year: int
+    period: str  # Q1, H1 or Q3
+    source: Path
+    files: list[Path]  # every file read (hashed into the footer)
+    targets: pd.DataFrame  # entity × BAROMETER_PARAMETERS
+    current: pd.DataFrame  # entity × energy columns: (Y, P)
+    previous: pd.DataFrame  # entity × energy columns: (Y − 1, P)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def check_period(period: str) -> str:
+    """The period as the progress table writes it (h1 → H1), or a UsageError naming the choices."""
+    p = clean_text(period).upper()
+    if p not in PERIODS:
+        raise UsageError(Problem.make(Code.BAD_OPTION, option="--period", value=period, expected="@expected.period"))
+    return p
+
+
+def validate_progress(tables: dict[str, RawTable], year: int, period: str, criteria: Criteria, *,
+                      source: Path = Path("."), problems: list[Problem] | None = None) -> Progress:
+    """Check the targets and progress tables (every problem in one pass) and pick each city's (Y, P) and
+    (Y − 1, P) rows. The targets table is the office's for year Y, as in the annual run; its indicator
+    target columns may be left out here (the barometer reads only BAROMETER_PARAMETERS)."""
+    c = criteria
+    check_year(year, c)
+    period = check_period(period)
+    ck = Checker(c)
+    ck.problems.extend(p for p in (problems or []) if p.severity == "error")
+    ck.warnings.extend(p for p in (problems or []) if p.severity == "warning")
+    specs = table_specs(c, year)
+    ents = c.entity_names
+    targets = pd.DataFrame(np.nan, index=ents, columns=list(BAROMETER_PARAMETERS))
+    if (t := tables.get("targets")) is not None:
+        params = {p.name for p in c.parameters}
+        spec = replace(specs["targets"], columns=tuple(
+            col if col.name == "city" or col.name in params else replace(col, header_required=False)
+            for col in specs["targets"].columns))
+        ch = ck.check(t, spec)
+        rows = {ch.city[i]: i for i in np.flatnonzero(ch.usable)}
+        ck.every_city(t, set(rows))
+        for name in BAROMETER_PARAMETERS:
+            if name in ch.values:
+                targets.loc[list(rows), name] = ch.values[name][list(rows.values())]
+    cols = [e.name for e in c.energy]
+    current = pd.DataFrame(np.nan, index=ents, columns=cols)
+    previous = pd.DataFrame(np.nan, index=ents, columns=cols)
+    if (t := tables.get("progress")) is not None:
+        ch = ck.check(t, specs["progress"])
+        if all(ch.has(k) for k in ("city", "year", "period")):
+            yr, per = ch.values["year"], ch.texts["period"]
+            at = {(ch.city[i], int(yr[i]), per[i]): i for i in np.flatnonzero(ch.usable)
+                  if np.isfinite(yr[i]) and per[i]}
+            for e in ents:
+                for y, role, frame in ((year, "@role.period", current), (year - 1, "@role.period_prev", previous)):
+                    i = at.get((e, y, period))
+                    if i is None:
+                        ck.add(Code.MISSING_ROW, file=t.file, sheet=t.sheet or t.name, column="period", city=e,
+                               what="@what.city_year_period", year=y, period=f"@period.{period.lower()}", role=role)
+                    elif all(ch.has(k) for k in cols):
+                        frame.loc[e] = [ch.values[k][i] for k in cols]
+    if ck.problems:
+        raise InputError(ck.problems)
+    files = sorted({t.path for t in tables.values() if t.path is not None})
+    return Progress(year, period, source, files, targets, current, previous,
+                    sorted(set(ck.warnings), key=Problem.sort_key))

@@ -85,6 +85,8 @@ class TableSpec:
 
 
 CORE_TABLES = ("energy", "indicators", "targets")
+WITHIN_YEAR = ("progress",)  # read only by the barometer (RULEBOOK §10), never by the annual run
+PERIODS = ("Q1", "H1", "Q3")  # year-to-date periods of the progress table: 一季度, 上半年, 前三季度
 
 
 def table_specs(c: Criteria, year: int | None = None) -> dict[str, TableSpec]:
@@ -144,6 +146,12 @@ def table_specs(c: Criteria, year: int | None = None) -> dict[str, TableSpec]:
              ColumnSpec("expert", "专家", kind=Kind.TEXT),
              ColumnSpec("points", "得分", "分", bounds=Bounds(ge=0))),
             key=("city", "item", "expert"), required=False, every_city=False)
+    specs["progress"] = TableSpec(
+        "progress", "进度", "晴雨表（RULEBOOK §10）：每个设区市每年每期一行，年初至本期末累计数；"
+        "P期需本年和上年同期两行。检查同能源表。",
+        (city, ColumnSpec("year", "年份", kind=Kind.YEAR),
+         ColumnSpec("period", "期别", kind=Kind.TEXT, choices=PERIODS), *energy.columns[2:]),
+        key=("city", "year", "period"), required=False, every_city=False)
     return specs
 
 

@@ -21,9 +21,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from jxscore.core.criteria import Criteria
-from jxscore.core.inputs import Inputs, check_year, column_letter, validate_tables
+from jxscore.core.inputs import (
+    Inputs,
+    Progress,
+    check_period,
+    check_year,
+    column_letter,
+    validate_progress,
+    validate_tables,
+)
 from jxscore.core.problems import Code, Problem
-from jxscore.core.tables import RawTable, TableSpec, table_specs
+from jxscore.core.tables import WITHIN_YEAR, RawTable, TableSpec, table_specs
 
 # ------------------------------------------------------------------ limits
 # An office table has 11–70 rows (a row per city, or per city and year) and under 50 columns; the
@@ -412,10 +420,25 @@ def load_inputs(data: str | Path, year: int, criteria: Criteria, *, allow_missin
     """Read every table of `data` and check it; raise InputError listing every problem, or return Inputs."""
     check_year(year, criteria)
     problems: list[Problem] = []
-    tables = read_tables(Path(data), table_specs(criteria), problems)
+    specs = {k: v for k, v in table_specs(criteria).items() if k not in WITHIN_YEAR}
+    tables = read_tables(Path(data), specs, problems)
     inputs = validate_tables(tables, year, criteria, allow_missing=allow_missing, source=Path(data), problems=problems)
     inputs.sources = read_sources(Path(data), year, criteria)
     return inputs
+
+
+def load_progress(data: str | Path, year: int, period: str, criteria: Criteria) -> Progress:
+    """The barometer's inputs (RULEBOOK §10): only the targets and progress tables of `data` are read
+    (no annual data exists mid-year); raise InputError listing every problem, or return Progress."""
+    from dataclasses import replace
+
+    check_year(year, criteria)
+    check_period(period)
+    problems: list[Problem] = []
+    specs = table_specs(criteria, year)
+    tables = read_tables(Path(data), {"targets": specs["targets"],
+                                      "progress": replace(specs["progress"], required=True)}, problems)
+    return validate_progress(tables, year, period, criteria, source=Path(data), problems=problems)
 
 
 def read_sources(data: Path, year: int, criteria: Criteria) -> dict[tuple[str, str], str]:
