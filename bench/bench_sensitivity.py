@@ -116,6 +116,13 @@ def main() -> None:
           f"{2 * SAMPLES * n * 2 / 2**20:.1f} MiB); sampling + evaluation {mem_both:.1f} MiB "
           f"(the weights themselves: {weights_mib:.1f} MiB); samples × cities × indicators in float64 "
           f"would be {SAMPLES * n * m * 8 / 2**20:.0f} MiB")
+    from jxscore.analysis.sensitivity import run_sensitivity
+
+    for S in (20_000, SAMPLES):
+        so = SensitivityOptions(samples=S, seed=1)
+        print(f"run_sensitivity (Monte Carlo + Sobol' + summaries), {S:,} samples: tracemalloc peak "
+              f"{peak_mib(lambda so=so: run_sensitivity(result, so)):.1f} MiB (process RSS: `/usr/bin/time -v "
+              f"jxscore sensitivity --samples {S}`)")
     if "--stages" in sys.argv:
         stages(b, W, opts.chunk)
 

@@ -11,7 +11,18 @@ import pytest
 from typer.testing import CliRunner
 
 from builders import Dataset
-from jxscore.analysis.sensitivity import SensitivityOptions, ranks_and_grades, run_sensitivity, sample_weights
+from jxscore.analysis.sensitivity import (
+    STEADY,
+    VARIES,
+    SensitivityOptions,
+    index_text,
+    jansen_saltelli,
+    off_mode_share,
+    ranks_and_grades,
+    run_sensitivity,
+    sample_weights,
+    write_sensitivity,
+)
 from jxscore.cli import app
 from jxscore.core.aggregate import evaluate
 from jxscore.core.problems import UsageError
@@ -177,8 +188,9 @@ def test_sobol_points_at_a_and_b_not_c(duel):
     ix = s.indices[s.indices.output == "rank:南昌"].set_index("factor")
     assert ix.loc["A", "ST"] > 0.3 and ix.loc["B", "ST"] > 0.3
     assert abs(ix.loc["C", "ST"]) < 0.05 and abs(ix.loc["C", "S1"]) < 0.05
-    still = s.indices[s.indices.output == "rank:赣州"]
-    assert (still[["S1", "ST", "variance"]] == 0).all().all()
+    still = s.indices[s.indices.output == "rank:赣州"]  # full marks, 9th by code in every sample
+    assert set(still.status) == {STEADY} and still[["S1", "ST", "S1_low", "ST_high"]].isna().all().all()
+    assert (still[["variance", "off_mode_mc", "off_mode_sobol"]] == 0).all().all()
 
 
 def test_options_are_checked():
@@ -203,3 +215,105 @@ def test_cli_outputs_are_byte_identical(tmp_path):
         assert (tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes(), n
     r = runner.invoke(app, args[:-2] + ["--band", "0", "--out", str(tmp_path / "c")])
     assert r.exit_code == 2 and "--band 0.0" in r.output
+
+
+@pytest.fixture(scope="module")
+def leader(tmp_path_factory):
+    """萍乡 alone meets everything; the other ten lose A3 (4 of A's 50 points), 景德镇 instead B1 and
+    half of B4 (4 B points, as in `duel`)."""
+    d = Dataset(2023)
+    for c in ("南昌", "九江", "新余", "鹰潭", "赣州", "吉安", "宜春", "抚州", "上饶"):
+        d.set("indicators", c, "A3", 0.0)
+    d.set("indicators", "景德镇", "B1", 0.0).set("indicators", "景德镇", "B4", 50.0)
+    return run_score(RunOptions(2023, d.write(tmp_path_factory.mktemp("leader"))), explain=False)[0]
+
+
+def test_a_city_whose_rank_cannot_change_gets_no_indices(leader, tmp_path):
+    """By hand: with all fractions 1, 萍乡's total is the sum of the A+B+C weights, which every sample
+    rescales to exactly 100.00 (D is 0 everywhere). Every other city misses one indicator worth at
+    least 4 × (1 − 0.25) × 100/125 = 2.4 points in any sample (its weight ×0.75 at least, the sum
+    rescaled from at most 125 %), so totals at most 97.60 < 100.00: 萍乡 is 1st in 100 % of the
+    Monte Carlo and of the Sobol' samples — rank variance 0, status 排名不随权重变化, no indices (empty,
+    not 0). 景德镇 (B lost) against the nine A3 losers is decided by the A weights against the B
+    weights: 2nd when A3 weighs more than its lost B points, else 11th — it varies and has indices."""
+    s = run_sensitivity(leader, SensitivityOptions(samples=2000, seed=4))
+    r = s.ranks.set_index("city")
+    assert (r.loc["萍乡", "rank_min"], r.loc["萍乡", "rank_max"], r.loc["萍乡", "p_rank_1"]) == (1, 1, 1.0)
+    assert (r.loc["景德镇", "rank_min"], r.loc["景德镇", "rank_max"]) == (2, 11)
+    ix = s.indices.set_index(["output", "factor"])
+    top = ix.loc["rank:萍乡"]
+    assert list(top.index) == ["A", "B", "C"] and set(top.status) == {STEADY}
+    assert (top[["variance", "off_mode_mc", "off_mode_sobol"]] == 0).all().all()
+    assert top[["S1", "S1_conf", "S1_low", "S1_high", "ST", "ST_conf", "ST_low", "ST_high"]].isna().all().all()
+    assert set(ix.loc["rank:景德镇"].status) == {VARIES} and ix.loc["rank:景德镇", "ST"].notna().all()
+    write_sensitivity(s, tmp_path)
+    lines = (tmp_path / "sensitivity_indices.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == ("output,factor,status,variance,off_mode_mc,off_mode_sobol,S1,S1_conf,S1_low,S1_high,"
+                        "ST,ST_conf,ST_low,ST_high")
+    assert "rank:萍乡,A,排名不随权重变化,0,0,0,,,,,,,," in lines
+
+
+def test_index_text_shows_a_negative_estimate_as_about_zero():
+    assert index_text(-0.0123, -0.034, 0.0456) == "≈0（−0.03～0.05）"
+    assert index_text(0.254, 0.167, 0.341) == "0.25（0.17～0.34）"
+    assert index_text(0.07, -0.002, 0.143) == "0.07（0.00～0.14）"  # −0.002 rounds to 0.00, no sign
+    assert index_text(-0.2, -0.31, -0.09) == "≈0（−0.31～−0.09）"
+    assert index_text(0.898589, 0.77474, 1.022438) == "0.90（0.77～1.02）"
+
+
+def test_off_mode_share_by_hand():
+    """100 samples of 3 cities: 甲 1st in 99 and 2nd in 1 (1 % off its most common rank); 乙 and 丙
+    share 2nd and 3rd 60/40 (乙 3rd 40 times: 40 %); the whole ranking differs from (1, 2, 3) in 41."""
+    ranks = np.tile(np.array([1, 2, 3], dtype=np.int16), (100, 1))
+    ranks[:40, 1:] = [3, 2]  # 乙 3rd, 丙 2nd
+    ranks[99] = [2, 1, 3]
+    per_city, whole = off_mode_share(ranks)
+    np.testing.assert_allclose(per_city, [0.01, 0.41, 0.40])
+    assert whole == 0.41
+
+
+def test_estimators_are_salibs():
+    """S1, ST and their bootstrap half-widths equal SALib's `sobol.analyze` (same resamples) on a
+    known function, Y = 4·x1 + x2² + 0·x3 on the Saltelli design: x3 has no effect (S1 = ST ≈ 0)."""
+    from SALib.analyze import sobol as sa
+    from SALib.sample import sobol as ss
+
+    prob = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": [[0, 1]] * 3}
+    X = ss.sample(prob, 1024, calc_second_order=False, seed=7)
+    Y = 4 * X[:, 0] + X[:, 1] ** 2
+    want = sa.analyze(prob, Y, calc_second_order=False, num_resamples=100, conf_level=0.95, seed=7)
+    got = jansen_saltelli(Y, 3, np.random.default_rng(7).integers(1024, size=(1024, 100)))
+    for k in ("S1", "S1_conf", "ST", "ST_conf"):
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-10, atol=1e-14)
+    # analytic: V1 = 16/12 = 1.3333, V2 = Var(U²) = 1/5 − 1/9 = 0.0889; S1 = 0.9375, 0.0625, 0
+    np.testing.assert_allclose(got["S1"], [0.9375, 0.0625, 0], atol=0.03)
+
+
+def test_sample_data_charts_fit_their_boxes(duel):
+    from chartfit import mpl_overflows
+    from jxscore.report.sensitivity_charts import rank_heatmap, rank_intervals
+
+    res = run_score(RunOptions(2024, SAMPLE), explain=False)[0]
+    for r in (res, duel):
+        s = run_sensitivity(r, SensitivityOptions(samples=500, seed=2))
+        assert mpl_overflows(rank_intervals(s)) == []
+        assert mpl_overflows(rank_heatmap(s)) == []
+
+
+def test_pdf_is_chinese_in_the_page_frame(tmp_path):
+    import shutil
+    import subprocess
+
+    r = CliRunner().invoke(app, ["sensitivity", "--year", "2024", "--data", str(SAMPLE), "--samples", "2000",
+                                 "--seed", "1", "--pdf", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "排名不随权重变化" in r.output and "一阶指数S1" in r.output
+    from jxscore.service import score
+
+    input_hash = score(RunOptions(2024, SAMPLE)).manifest["input_hash"]  # as the score run's manifest
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(tmp_path / "sensitivity.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        for phrase in ("一阶指数S1：仅该类别分值变化可解释的输出", "排名不随权重变化", "全省平均排名变动",
+                       f"输入数据指纹（manifestinput_hash）：{input_hash}", "第2页/共2页"):
+            assert phrase in "".join(text.split()), phrase

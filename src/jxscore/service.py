@@ -89,6 +89,8 @@ class WhatIfRun:
 @dataclass
 class SensitivityRun:
     sensitivity: Sensitivity
+    result: Result | None = None  # the nominal scoring, for the PDF's page frame
+    manifest: dict = field(default_factory=dict)  # as `score` builds it: the footer's input hash
     plots: bool = True
     pdf: bool = False
     files: list[str] = field(default_factory=list)
@@ -200,10 +202,12 @@ def whatif(opts: RunOptions, scenario: Scenario, *, pdf: bool = False) -> WhatIf
 
 def sensitivity(opts: RunOptions, so: SensitivityOptions, *, plots: bool = True, pdf: bool = False) -> SensitivityRun:
     from jxscore.analysis.sensitivity import run_sensitivity
+    from jxscore.io.writers import manifest
 
     so.check()
-    result, _ = run_score(opts, explain=False)
-    return SensitivityRun(run_sensitivity(result, so), plots=plots, pdf=pdf)
+    result, inputs = run_score(opts, explain=False)
+    man = manifest(result, inputs.files, opts.criteria_path, opts.params())
+    return SensitivityRun(run_sensitivity(result, so), result, man, plots=plots, pdf=pdf)
 
 
 def compare_methods(opts: RunOptions, *, seed: int = 0, repeat: int = 1, reversal: bool = True) -> MethodsRun:
@@ -268,8 +272,13 @@ def _write_sensitivity(run: SensitivityRun, stage: Path) -> list[str]:
     from jxscore.analysis.sensitivity import write_sensitivity
     from jxscore.report.sensitivity_pdf import sensitivity_figures
 
+    meta = None
+    if run.pdf:
+        from jxscore.report.context import meta as page_meta
+
+        meta = page_meta(run.result, run.manifest)
     return write_sensitivity(run.sensitivity, stage) + sensitivity_figures(run.sensitivity, stage, plots=run.plots,
-                                                                          pdf=run.pdf)
+                                                                          pdf=run.pdf, meta=meta)
 
 
 def _write_methods(run: MethodsRun, stage: Path) -> list[str]:

@@ -10,7 +10,7 @@ every sample, as a what-if does by default. A fixed seed gives identical numbers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -63,6 +63,7 @@ class Sensitivity:
     grade_prob: np.ndarray
     sobol_n: int
     warnings: list
+    factor_names: dict[str, str] = field(default_factory=dict)  # category code → name (A → 目标完成)
 
 
 def dirichlet_concentration(basis: Basis, band: float) -> float:
@@ -110,11 +111,42 @@ def ranks_and_grades(basis: Basis, W: np.ndarray, chunk: int = BLOCK) -> tuple[n
     return aggregate_ranks_and_grades(basis, W, chunk)
 
 
-def _probabilities(values: np.ndarray, k: int) -> np.ndarray:
-    """(S, n) integer codes 0..k−1 → (n, k) frequencies, one bincount."""
-    S, n = values.shape
-    flat = (np.arange(n)[None, :] * k + values).ravel()
-    return np.bincount(flat, minlength=n * k).reshape(n, k) / S
+OFF_MODE_LIMIT = 0.02
+"""A rank "does not vary with the weights" when, in the Monte Carlo samples and in the Sobol'
+samples alike, fewer than this share of samples put the city anywhere but its most common rank.
+Below it the Sobol' indices rest on a handful of evaluations (on the 2024 sample data 1 % of the
+Sobol' samples, about 100 of 10,240, for 抚州, 鹰潭 and 上饶; their bootstrap intervals are as wide
+as the estimates) and describe noise, not which weights decide the rank."""
+VARIES, STEADY = "排名随权重变化", "排名不随权重变化"
+Z95 = 1.959963984540054  # the standard normal's 97.5 % point (scipy.stats.norm.ppf(0.975), as SALib uses)
+RESAMPLES = 100  # bootstrap resamples of the Sobol' estimates (SALib's default)
+
+
+def _counts(values: np.ndarray, k: int, offset: int = 0) -> np.ndarray:
+    """(S, n) integer codes offset..offset+k−1 → (n, k) counts: one bincount per city (a loop over
+    the cities, not the samples; each column of the transposed (n, S) arrays is contiguous)."""
+    return np.stack([np.bincount(values[:, i], minlength=k + offset)[offset:] for i in range(values.shape[1])])
+
+
+def _quantiles(counts: np.ndarray, qs: list[float]) -> np.ndarray:
+    """(len(qs), n) quantiles of integer ranks 1..k from their (n, k) counts, the order statistic
+    `np.quantile(..., method="inverted_cdf")` picks (same position arithmetic), without sorting."""
+    S = int(counts[0].sum())
+    index = S * np.asarray(qs, dtype=float) - 1
+    prev = np.floor(index)
+    pos = np.clip(np.where(index - prev == 0, prev, prev + 1), 0, S - 1)
+    cum = np.cumsum(counts, axis=1)
+    return np.stack([(cum > p).argmax(axis=1) + 1 for p in pos])
+
+
+def off_mode_share(ranks: np.ndarray) -> tuple[np.ndarray, float]:
+    """Share of samples in which each city's rank differs from its most common rank, and the share
+    in which any city's does (the whole ranking is not its most common one, city by city)."""
+    n = ranks.shape[1]
+    counts = _counts(ranks, n, offset=1)
+    mode = counts.argmax(axis=1) + 1
+    per_city = 1.0 - counts.max(axis=1) / ranks.shape[0]
+    return per_city, float((ranks != mode[None, :]).any(axis=1).mean())
 
 
 def run_sensitivity(result: Result, opts: SensitivityOptions) -> Sensitivity:
@@ -123,17 +155,21 @@ def run_sensitivity(result: Result, opts: SensitivityOptions) -> Sensitivity:
     rng = np.random.default_rng(opts.seed)
     W = sample_weights(basis, opts, rng, opts.samples)
     ranks, grades = ranks_and_grades(basis, W, opts.chunk)
-    n = len(basis.entities)
-    rank_prob = _probabilities(ranks.astype(np.int64) - 1, n)
-    grade_prob = _probabilities(grades.astype(np.int64), len(basis.grade_names))
-    q = np.quantile(ranks, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf").astype(int)
-    shift = np.abs(ranks - nominal.rank[None, :])
+    weights = _weights_frame(basis, W)
+    del W
+    n, S = len(basis.entities), opts.samples
+    counts = _counts(ranks, n, offset=1)
+    rank_prob = counts / S
+    grade_prob = _counts(grades, len(basis.grade_names)) / S
+    q = _quantiles(counts, [0.05, 0.5, 0.95])
+    k = np.arange(1, n + 1)
     rk = pd.DataFrame({
         "city": basis.entities, "city_code": basis.entity_codes, "nominal_rank": nominal.rank,
         "median_rank": q[1], "rank_p05": q[0], "rank_p95": q[2],
-        "mean_rank": np.round(ranks.mean(axis=0), 6), "rank_min": ranks.min(axis=0), "rank_max": ranks.max(axis=0),
+        "mean_rank": np.round((counts * k).sum(axis=1) / S, 6),
+        "rank_min": (counts > 0).argmax(axis=1) + 1, "rank_max": n - (counts[:, ::-1] > 0).argmax(axis=1),
         "p_nominal_rank": np.round(rank_prob[np.arange(n), nominal.rank - 1], 6),
-        "mean_abs_shift": np.round(shift.mean(axis=0), 6),
+        "mean_abs_shift": np.round((counts * np.abs(k[None, :] - nominal.rank[:, None])).sum(axis=1) / S, 6),
     })
     for r in range(n):
         rk[f"p_rank_{r + 1}"] = np.round(rank_prob[:, r], 6)
@@ -141,22 +177,43 @@ def run_sensitivity(result: Result, opts: SensitivityOptions) -> Sensitivity:
     gr = pd.DataFrame({"city": basis.entities, "city_code": basis.entity_codes, "nominal_rank": nominal.rank,
                        "nominal_grade": g[nominal.grade],
                        "p_nominal_grade": np.round(grade_prob[np.arange(n), nominal.grade], 6)})
-    for k, name in enumerate(basis.grade_names):
-        gr[f"p_{name}"] = np.round(grade_prob[:, k], 6)
+    for k_, name in enumerate(basis.grade_names):
+        gr[f"p_{name}"] = np.round(grade_prob[:, k_], 6)
     order = np.argsort(nominal.rank, kind="stable")
-    indices, sobol_n = sobol_indices(basis, opts, nominal.rank)
+    mc_off = off_mode_share(ranks)
+    del ranks, grades
+    indices, sobol_n = sobol_indices(basis, opts, nominal.rank, mc_off)
     return Sensitivity(opts, result.year, rk.iloc[order].reset_index(drop=True),
-                       gr.iloc[order].reset_index(drop=True), indices, _weights_frame(basis, W),
-                       rank_prob[order], grade_prob[order], sobol_n, list(result.warnings))
+                       gr.iloc[order].reset_index(drop=True), indices, weights,
+                       rank_prob[order], grade_prob[order], sobol_n, list(result.warnings),
+                       {c.code: c.name for c in result.criteria.categories if not c.bonus})
+
+
+def _column_blocks(idx: np.ndarray, width: int = 8) -> list[np.ndarray]:
+    """`idx` in consecutive blocks of at least two columns (so each block's axis-0 statistics are
+    the column-by-column running sums of the whole (S, m) array's, bit for bit)."""
+    if idx.size < 2 * width:
+        return [idx]
+    return np.array_split(idx, idx.size // width)
 
 
 def _weights_frame(basis: Basis, W: np.ndarray) -> pd.DataFrame:
+    """Mean, sd and 5/95 % points of each sampled weight, a few columns at a time (never a copy of
+    all of W)."""
     wt = weighted_mask(basis)
-    q = np.quantile(W[:, wt], [0.05, 0.95], axis=0)
+    cols = np.flatnonzero(wt)
+    mean, sd, q = np.empty(cols.size), np.empty(cols.size), np.empty((2, cols.size))
+    at = 0
+    for block in _column_blocks(cols):
+        X = W[:, block]
+        sl = slice(at, at + block.size)
+        mean[sl], sd[sl] = X.mean(axis=0), X.std(axis=0)
+        q[:, sl] = np.quantile(X, [0.05, 0.95], axis=0, overwrite_input=True)
+        at += block.size
     return pd.DataFrame({
         "code": np.array(basis.codes)[wt], "category": np.array(basis.categories)[basis.category_of[wt]],
-        "nominal": basis.points[wt], "mean": np.round(W[:, wt].mean(axis=0), 6),
-        "sd": np.round(W[:, wt].std(axis=0), 6), "p05": np.round(q[0], 6), "p95": np.round(q[1], 6),
+        "nominal": basis.points[wt], "mean": np.round(mean, 6),
+        "sd": np.round(sd, 6), "p05": np.round(q[0], 6), "p95": np.round(q[1], 6),
     })
 
 
@@ -165,11 +222,58 @@ def sobol_base_size(samples: int, factors: int) -> int:
     return 2 ** max(6, int(np.floor(np.log2(max(1, samples // (factors + 2))))))
 
 
-def sobol_indices(basis: Basis, opts: SensitivityOptions, nominal_rank: np.ndarray) -> tuple[pd.DataFrame, int]:
+def _ratio(num: np.ndarray, var: np.ndarray) -> np.ndarray:
+    eps = np.finfo(float).eps
+    return np.divide(num, var, out=np.zeros_like(var, dtype=np.float64), where=var > eps)
+
+
+def jansen_saltelli(Y: np.ndarray, D: int, r: np.ndarray, z: float = Z95, width: int = 10) -> dict:
+    """S1 (Saltelli 2010) and ST (Jansen 1999) of each of D factors from the N·(D+2) outputs of a
+    Saltelli design without second order, with bootstrap half-widths z·sd over the resamples `r`
+    (N, R) — SALib's `sobol.analyze` arithmetic operation for operation, so the same numbers, but the
+    (N, R) resampled arrays are built `width` resamples at a time and once per output, not per factor."""
+    step = D + 2
+    eps = np.finfo(float).eps
+    Y = (Y - Y.mean()) / Y.std()
+    A, B = Y[0::step], Y[step - 1::step]
+    AB = [Y[j + 1::step] for j in range(D)]
+    y = np.r_[A, B]
+    flat = np.ptp(y) <= eps
+    var = np.var(y, axis=0)
+    out = {k: np.zeros(D) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+    if not flat:
+        for j in range(D):
+            out["S1"][j] = _ratio(np.mean(B * (AB[j] - A), axis=0), var)
+            out["ST"][j] = _ratio(0.5 * np.mean((A - AB[j]) ** 2, axis=0), var)
+    R = r.shape[1]
+    q1 = [B * (AB[j] - A) for j in range(D)]
+    q2 = [(A - AB[j]) ** 2 for j in range(D)]
+    boot1, boot2 = np.empty((D, R)), np.empty((D, R))
+    hi, lo = -np.inf, np.inf
+    for c in _column_blocks(np.arange(R), width):
+        rc = r[:, c]
+        yr = np.r_[A[rc], B[rc]]
+        hi, lo = max(hi, yr.max()), min(lo, yr.min())
+        vr = np.var(yr, axis=0)
+        for j in range(D):
+            boot1[j, c] = _ratio(np.mean(q1[j][rc], axis=0), vr)
+            boot2[j, c] = _ratio(0.5 * np.mean(q2[j][rc], axis=0), vr)
+    if hi - lo > eps:  # SALib: resampled outputs all equal → half-widths 0
+        for j in range(D):
+            out["S1_conf"][j] = z * boot1[j].std(ddof=1)
+            out["ST_conf"][j] = z * boot2[j].std(ddof=1)
+    return out
+
+
+def sobol_indices(basis: Basis, opts: SensitivityOptions, nominal_rank: np.ndarray,
+                  mc_off: tuple[np.ndarray, float] | None = None) -> tuple[pd.DataFrame, int]:
     """First-order (S1) and total (ST) Sobol' indices of the non-bonus category multipliers, each
     uniform in ±band, on each city's rank and on the mean absolute rank shift of all cities
-    (Saltelli sampling, Jansen/Saltelli estimators via SALib)."""
-    from SALib.analyze import sobol as sobol_analyze
+    (Saltelli sampling via SALib, Saltelli/Jansen estimators with bootstrap 95 % intervals).
+
+    An output whose rank does not vary (fewer than OFF_MODE_LIMIT of the Monte Carlo samples
+    `mc_off` and of the Sobol' samples off the most common rank) gets the status STEADY and no
+    indices (empty, not zero)."""
     from SALib.sample import sobol as sobol_sample
 
     cats = [c for c, b in zip(basis.categories, basis.bonus) if not b]
@@ -178,28 +282,107 @@ def sobol_indices(basis: Basis, opts: SensitivityOptions, nominal_rank: np.ndarr
     N = sobol_base_size(opts.samples, D)
     X = sobol_sample.sample(problem, N, calc_second_order=False, seed=opts.seed)
     col = {c: k for k, c in enumerate(cats)}
-    mult = np.ones((X.shape[0], basis.points.size))
-    for j, ci in enumerate(basis.category_of):
-        if not basis.bonus[ci]:
-            mult[:, j] = X[:, col[basis.categories[ci]]]
-    W = basis.points[None, :] * mult
-    if opts.rescale:
-        rescale_to_nominal(basis, W)
-    ranks, _ = ranks_and_grades(basis, W, opts.chunk)
-    outputs = {"mean_abs_rank_shift": np.abs(ranks - nominal_rank[None, :]).mean(axis=1)}
+    # column j's multiplier: its category's column of X, or 1 (column D) for bonus items
+    which = np.array([D if basis.bonus[ci] else col[basis.categories[ci]] for ci in basis.category_of])
+    Xe = np.ones((X.shape[0], D + 1))
+    Xe[:, :D] = X
+    n, total = len(basis.entities), X.shape[0]
+    ranks_T = np.empty((n, total), dtype=np.int16)
+    for lo in range(0, total, opts.chunk):  # weights built, rescaled and ranked a block at a time
+        Wb = basis.points[None, :] * Xe[lo:lo + opts.chunk][:, which]
+        if opts.rescale:
+            rescale_to_nominal(basis, Wb)
+        ranks_T[:, lo:lo + Wb.shape[0]] = ranks_and_grades(basis, Wb, opts.chunk)[0].T
+    ranks = ranks_T.T
+    off_sobol, any_sobol = off_mode_share(ranks)
+    off_mc, any_mc = mc_off if mc_off is not None else (np.zeros(n), 0.0)
+    r = np.random.default_rng(opts.seed).integers(N, size=(N, RESAMPLES))  # SALib's resamples (any seed)
+    outputs = {"mean_abs_rank_shift": (np.abs(ranks - nominal_rank[None, :]).mean(axis=1), any_mc, any_sobol)}
     for i in np.argsort(nominal_rank, kind="stable"):
-        outputs[f"rank:{basis.entities[i]}"] = ranks[:, i].astype(float)
+        outputs[f"rank:{basis.entities[i]}"] = (ranks[:, i].astype(float), off_mc[i], off_sobol[i])
     rows = []
-    for name, Y in outputs.items():
-        if np.ptp(Y) == 0:  # no variance: no factor matters (SALib would divide by zero)
-            res = {k: np.zeros(D) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-        else:
-            res = sobol_analyze.analyze(problem, Y, calc_second_order=False, num_resamples=100, conf_level=0.95,
-                                        print_to_console=False, seed=opts.seed)
+    for name, (Y, om, os_) in outputs.items():
+        steady = (om < OFF_MODE_LIMIT and os_ < OFF_MODE_LIMIT) or np.ptp(Y) == 0
+        res = None if steady else jansen_saltelli(Y, D, r)
         for k, factor in enumerate(cats):
-            rows.append({"output": name, "factor": factor, "variance": round(float(np.var(Y)), 6),
-                         **{key: round(float(res[key][k]), 6) + 0.0 for key in ("S1", "S1_conf", "ST", "ST_conf")}})
+            row = {"output": name, "factor": factor, "status": STEADY if steady else VARIES,
+                   "variance": round(float(np.var(Y)), 6), "off_mode_mc": round(float(om), 6),
+                   "off_mode_sobol": round(float(os_), 6)}
+            for key in ("S1", "ST"):
+                if res is None:
+                    row.update({key: np.nan, f"{key}_conf": np.nan, f"{key}_low": np.nan, f"{key}_high": np.nan})
+                else:
+                    v, c = float(res[key][k]), float(res[f"{key}_conf"][k])
+                    row.update({key: round(v, 6) + 0.0, f"{key}_conf": round(c, 6) + 0.0,
+                                f"{key}_low": round(v - c, 6) + 0.0, f"{key}_high": round(v + c, 6) + 0.0})
+            rows.append(row)
     return pd.DataFrame(rows), N
+
+
+def index_text(value: float, low: float, high: float, digits: int = 2) -> str:
+    """An index with its 95 % interval as printed: "0.25（0.17～0.34）"; a negative estimate (an
+    index is a share of variance, ≥ 0; below 0 is estimation noise) as "≈0（−0.03～0.05）"."""
+    def f(x: float) -> str:
+        t = f"{x:.{digits}f}"
+        return "−" + t[1:] if t.startswith("-") and float(t) != 0 else t.lstrip("-")
+
+    est = "≈0" if value < 0 else f(value)
+    return f"{est}（{f(low)}～{f(high)}）"
+
+
+MEAN_SHIFT = "mean_abs_rank_shift"
+
+
+def output_label(output: str) -> str:
+    """How an output of sensitivity_indices.csv is named on the page and in the terminal."""
+    return "全省平均排名变动" if output == MEAN_SHIFT else output.removeprefix("rank:") + "排名"
+
+
+def index_rows(indices: pd.DataFrame) -> list[dict]:
+    """One dict per output of sensitivity_indices.csv, in its order, with the texts the page and
+    the terminal print: status, variance, off-mode shares, and per factor S1 and ST as index_text."""
+    out = []
+    for name, g in indices.groupby("output", sort=False):
+        first = g.iloc[0]
+        steady = first["status"] == STEADY
+        row = {"output": name, "label": output_label(name), "status": first["status"], "steady": steady,
+               "variance": f"{first['variance']:.4f}", "off_mc": f"{first['off_mode_mc']:.2%}",
+               "off_sobol": f"{first['off_mode_sobol']:.2%}", "S1": {}, "ST": {}}
+        if not steady:
+            for r in g.itertuples(index=False):
+                row["S1"][r.factor] = index_text(r.S1, r.S1_low, r.S1_high)
+                row["ST"][r.factor] = index_text(r.ST, r.ST_low, r.ST_high)
+        out.append(row)
+    return out
+
+
+def reading(s: Sensitivity) -> list[str]:
+    """Plain sentences on what the indices say (which cities move; which category drives the mean
+    rank shift; whether the categories act alone or together)."""
+    ix = s.indices
+    first = ix.drop_duplicates("output")
+    cities = first[first["output"] != MEAN_SHIFT]
+    moving = [output_label(o).removesuffix("排名") for o in cities.loc[cities["status"] == VARIES, "output"]]
+    out = []
+    if not moving:
+        out.append(f"权重在±{s.options.band:.0%}内变化时，各市排名均不随权重变化，无需解读敏感性指数。")
+        return out
+    rest = len(cities) - len(moving)
+    out.append(f"排名随权重变化的市：{'、'.join(moving)}；其余{rest}个市排名不随权重变化。")
+    m = ix[(ix["output"] == MEAN_SHIFT) & (ix["status"] == VARIES)]
+    if not m.empty:
+        hi, lo = m.loc[m["ST"].idxmax()], m.loc[m["ST"].idxmin()]
+        name = s.factor_names
+        out.append(f"对全省平均排名变动，总效应指数最大的是{hi.factor}类{name.get(hi.factor, '')}"
+                   f"（ST {index_text(hi.ST, hi.ST_low, hi.ST_high)}），最小的是{lo.factor}类"
+                   f"{name.get(lo.factor, '')}（ST {index_text(lo.ST, lo.ST_low, lo.ST_high)}）。")
+        s1 = float(m["S1"].clip(lower=0).sum())
+        if s1 < 0.5:
+            out.append(f"各类一阶指数之和约为{s1:.2f}，远小于总效应指数：排名变化主要来自几类分值同时变化的交互作用，"
+                       "单独调整某一类分值很少改变排名。")
+        else:
+            out.append(f"各类一阶指数之和约为{s1:.2f}：排名变化主要由单个类别分值的变化直接引起。")
+    return out
 
 
 def write_sensitivity(s: Sensitivity, out: Path) -> list[str]:
@@ -215,7 +398,7 @@ def write_sensitivity(s: Sensitivity, out: Path) -> list[str]:
         names.append(name)
     o = s.options
     meta = {"year": s.year, "samples": o.samples, "seed": o.seed, "band": o.band, "method": o.method,
-            "rescale": o.rescale, "sobol_base_n": s.sobol_n,
+            "rescale": o.rescale, "sobol_base_n": s.sobol_n, "steady_off_mode_limit": OFF_MODE_LIMIT,
             "sobol_evaluations": s.sobol_n * (s.indices["factor"].nunique() + 2)}
     (out / "sensitivity.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")

@@ -87,9 +87,22 @@ def sensitivity(
                  [[r.city, r.nominal_rank, r.median_rank, f"{r.rank_p05}–{r.rank_p95}", f"{r.p_nominal_rank:.3f}",
                    f"{g.p_nominal_grade:.3f}"]
                   for r, g in zip(s.ranks.itertuples(index=False), s.grades.itertuples(index=False))])
-    ov = s.indices[s.indices["output"] == "mean_abs_rank_shift"]
-    typer.echo("Sobol' indices on the mean rank shift: " + "; ".join(
-        f"{r.factor} S1={r.S1:.3f} ST={r.ST:.3f}" for r in ov.itertuples(index=False)))
+    from jxscore.analysis.sensitivity import OFF_MODE_LIMIT, index_rows
+
+    factors = list(s.factor_names)
+    typer.echo("类别分值敏感性指数（Sobol'）。一阶指数S1：仅该类别分值变化可解释的输出方差占比；"
+               "总效应指数ST：再加上与其他类别交互作用的占比；括号内为95%置信区间，负估计记作≈0。")
+    rows = []
+    for r in index_rows(s.indices):
+        if r["steady"]:
+            rows.append([r["label"], "—", r["status"], *[""] * (len(factors) - 1), f"{r['off_mc']} / {r['off_sobol']}"])
+        else:
+            for key in ("S1", "ST"):
+                rows.append([r["label"] if key == "S1" else "", key, *[r[key][f] for f in factors],
+                             f"{r['off_mc']} / {r['off_sobol']}" if key == "S1" else ""])
+    _print_table(["输出", "指数", *[f"{f} {s.factor_names[f]}" for f in factors],
+                  "偏离最常见名次（蒙特卡洛 / Sobol'）"], rows)
+    typer.echo(f"排名不随权重变化：两组样本中偏离最常见名次的样本占比均低于{OFF_MODE_LIMIT:.0%}。")
     typer.echo(f"Wrote {out}/" + ", ".join(names))
 
 
