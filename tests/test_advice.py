@@ -107,5 +107,6 @@ def test_summary_lists_one_exemption_row_with_its_cities(tmp_path):
     # so A2 is exempt everywhere — one row naming all eleven cities, not eleven rows.
     result, _ = _score(tmp_path, Dataset())
     ex = context.summary(result, MAN)["exemptions"]
-    assert [(e["code"], e["flags"], e["note"]) for e in ex] == [("A2", "免予考核", "能耗强度降低达到激励目标，免予考核")]
+    assert [(e["code"], e["flags"], e["note"]) for e in ex] == [
+        ("A2", "免予考核", "能耗强度降低达到激励目标，免予考核")]
     assert ex[0]["city"] == "南昌、景德镇、萍乡、九江、新余、鹰潭、赣州、吉安、宜春、抚州、上饶"

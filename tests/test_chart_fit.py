@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chartfit import svg_overflows
 
+from chartfit import svg_overflows
 from jxscore.report import charts, context
 from jxscore.report.render import add_charts
 from jxscore.service import RunOptions, run_score
