@@ -151,6 +151,41 @@ class AuditRun:
         return self.inputs.warnings
 
 
+@dataclass(frozen=True)
+class BarometerOptions:
+    """The barometer (晴雨表, RULEBOOK §10): year Y, period Q1/H1/Q3, the targets + progress tables."""
+
+    year: int
+    period: str
+    data: Path
+    criteria: Path | None = None
+    pdf: bool = True
+
+    @property
+    def criteria_path(self) -> Path:
+        return Path(self.criteria) if self.criteria else default_criteria_path()
+
+    def params(self) -> dict:
+        return {"year": self.year, "period": self.period, "criteria": self.criteria_path.name,
+                "data": Path(self.data).name}
+
+
+@dataclass
+class BarometerRun:
+    """A period's warning levels per city (nothing scored) and the input hash of its page's footer."""
+
+    opts: BarometerOptions
+    criteria: Criteria
+    progress: object  # jxscore.core.inputs.Progress
+    barometer: object  # jxscore.core.barometer.Barometer
+    input_hash: str
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.progress.warnings
+
+
 # ------------------------------------------------------------------ computing
 
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
@@ -227,6 +262,24 @@ def audit(opts: RunOptions, *, pdf: bool = True) -> AuditRun:
     if ver is None:
         raise UsageError(Problem.make(Code.NOTHING_TO_AUDIT, file=str(opts.data)))
     return AuditRun(opts, crit, inputs, ver, pdf=pdf)
+
+
+def barometer(opts: BarometerOptions) -> BarometerRun:
+    """Read only the targets and progress tables (no annual data exists mid-year), check them in one
+    pass (InputError lists every problem) and compute every city's levels."""
+    from dataclasses import replace
+
+    from jxscore.core.barometer import barometer as compute
+    from jxscore.core.criteria import load_criteria
+    from jxscore.core.inputs import check_period
+    from jxscore.io.readers import load_progress
+    from jxscore.io.writers import input_hash
+
+    opts = replace(opts, period=check_period(opts.period))
+    crit = load_criteria(opts.criteria_path)
+    progress = load_progress(opts.data, opts.year, opts.period, crit)
+    _, _, digest = input_hash(progress.files, opts.criteria_path, opts.params())
+    return BarometerRun(opts, crit, progress, compute(progress, crit), digest)
 
 
 def collect(opts: CollectOptions) -> CollectRun:
@@ -306,7 +359,21 @@ def _write_audit(run: AuditRun, stage: Path) -> list[str]:
     return names
 
 
-_WRITERS = {"AuditRun": _write_audit, "CollectRun": _write_collect, "ScoreRun": _write_score,
+def _write_barometer(run: BarometerRun, stage: Path) -> list[str]:
+    from jxscore.io.writers import write_csv
+
+    write_csv(run.barometer.frame(run.criteria.scheme.compare_decimals), stage / "barometer.csv")
+    names = ["barometer.csv"]
+    if run.opts.pdf:
+        from jxscore.report.barometer_pdf import barometer_pdf
+
+        barometer_pdf(run, stage / "barometer.pdf")
+        names.append("barometer.pdf")
+    return names
+
+
+_WRITERS = {"AuditRun": _write_audit, "BarometerRun": _write_barometer, "CollectRun": _write_collect,
+            "ScoreRun": _write_score,
             "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity, "MethodsRun": _write_methods}
 
 

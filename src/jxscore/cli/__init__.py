@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jxscore.cli import analysis, report  # noqa: E402
+from jxscore.cli import analysis, barometer, report  # noqa: E402
 from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 app = typer.Typer(
@@ -130,6 +130,7 @@ app.command("compare-methods")(analysis.compare_methods)
 app.command()(template)
 app.command()(collect)
 app.command()(audit)
+app.command()(barometer.barometer)
 
 
 def main() -> None:
