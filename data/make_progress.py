@@ -5,7 +5,7 @@ renewable power 50 %). 2025 H1 follows from a chosen intensity reduction r and a
 growth G per city (renewable power +8 %, 原料用能 +3 %), GDP then being what makes both hold. The
 script reads back the figures it writes (2 decimals), recomputes §10 with its own copy of the
 formulas (not the engine's), asserts each city's intended levels and keeps every figure clear of the
-boundaries. The targets are data/targets.csv's rows, taken as the 2025 targets (see data/README.md).
+boundaries. The targets are data/targets.csv's rows, taken as the 2025 targets (see README.md, "Barometer").
 Standard library only; the same output on every run:
 
     python3 data/make_progress.py
