@@ -103,6 +103,9 @@ class SensitivityRun:
 @dataclass
 class MethodsRun:
     comparison: MethodsComparison
+    result: Result | None = None  # the official scoring, for the PDF's page frame
+    manifest: dict = field(default_factory=dict)  # as `score` builds it: the footer's input hash
+    pdf: bool = False
     files: list[str] = field(default_factory=list)
 
     @property
@@ -245,11 +248,14 @@ def sensitivity(opts: RunOptions, so: SensitivityOptions, *, plots: bool = True,
     return SensitivityRun(run_sensitivity(result, so), result, man, plots=plots, pdf=pdf)
 
 
-def compare_methods(opts: RunOptions, *, seed: int = 0, repeat: int = 1, reversal: bool = True) -> MethodsRun:
+def compare_methods(opts: RunOptions, *, seed: int = 0, repeat: int = 1, reversal: bool = True,
+                    pdf: bool = False) -> MethodsRun:
     from jxscore.analysis.methods import compare_methods as compare
+    from jxscore.io.writers import manifest
 
-    result, _ = run_score(opts, explain=False)
-    return MethodsRun(compare(result, seed=seed, repeat=repeat, reversal=reversal))
+    result, inputs = run_score(opts, explain=False)
+    man = manifest(result, inputs.files, opts.criteria_path, opts.params())
+    return MethodsRun(compare(result, seed=seed, repeat=repeat, reversal=reversal), result, man, pdf=pdf)
 
 
 def audit(opts: RunOptions, *, pdf: bool = True) -> AuditRun:
@@ -337,7 +343,14 @@ def _write_sensitivity(run: SensitivityRun, stage: Path) -> list[str]:
 def _write_methods(run: MethodsRun, stage: Path) -> list[str]:
     from jxscore.analysis.methods import write_methods
 
-    return write_methods(run.comparison, stage)
+    names = write_methods(run.comparison, stage)
+    if run.pdf:
+        from jxscore.report.context import meta
+        from jxscore.report.methods_pdf import methods_pdf
+
+        methods_pdf(run.comparison, stage / "compare_methods.pdf", meta(run.result, run.manifest))
+        names.append("compare_methods.pdf")
+    return names
 
 
 def _write_collect(run: CollectRun, stage: Path) -> list[str]:

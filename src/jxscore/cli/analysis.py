@@ -109,21 +109,34 @@ def sensitivity(
 def compare_methods(
     year: YEAR, data: DATA, out: OUT,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the rank-reversal mutations.")] = 0,
-    criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False, debug: DEBUG = False,
+    pdf: PDF = False, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False, debug: DEBUG = False,
 ) -> None:
-    """The official weighted sum next to WPM, TOPSIS and VIKOR; Kendall τ and rank-reversal checks."""
+    """The official weighted sum next to WPM, TOPSIS and VIKOR; why ranks differ, Kendall τ, rank reversal."""
     from jxscore import service
+    from jxscore.analysis.methods import METHODS, OTHER, REVERSAL_TEXT, TAU_TEXT
     from jxscore.cli.common import echo_warnings
 
     with fail_on_errors(debug):
-        run = service.save(service.compare_methods(opts(year, data, criteria, allow_missing), seed=seed), out)
+        run = service.save(service.compare_methods(opts(year, data, criteria, allow_missing), seed=seed, pdf=pdf),
+                           out)
     m, names = run.comparison, run.files
     echo_warnings(m.warnings)
-    t = m.table
-    _print_table(["设区市", "官方排名", "得分排名", "WPM", "TOPSIS", "VIKOR"],
-                 [[r.city, r.official_rank, r.score_rank, r.weighted_product_rank, r.topsis_rank, r.vikor_rank]
-                  for r in t.itertuples(index=False)])
-    for r in m.correlations.itertuples(index=False):
-        typer.echo(f"{r.method}: Kendall τ vs official {r.kendall_tau_vs_official:.3f}, vs score "
-                   f"{r.kendall_tau_vs_score:.3f}")
+    _print_table(["设区市", "官方排名", "考核等级", "否决/封顶", "不计否决封顶排名", "官方加权和排名",
+                  *[f"{METHODS[k][1]}排名" for k in OTHER], "差异来源"],
+                 [[r.city, r.official_rank, r.official_grade,
+                   "、".join(x for x in (r.vetoes, r.caps) if x).replace(";", "、") or "—", r.base_rank, r.score_rank,
+                   *[getattr(r, f"{k}_rank") for k in OTHER], r.cause]
+                  for r in m.table.itertuples(index=False)])
+    for r in m.table.itertuples(index=False):
+        if r.cause != "无差异":
+            typer.echo(f"{r.city}　{r.attribution}")
+    typer.echo(TAU_TEXT)
+    _print_table(["排名方法", "τ（对官方排名）", "τ（对不计否决封顶排名）", "τ（对官方加权和）"],
+                 [[c.label, f"{c.kendall_tau_vs_official:.3f}", f"{c.kendall_tau_vs_base:.3f}",
+                   f"{c.kendall_tau_vs_score:.3f}"] for c in m.correlations.itertuples(index=False)])
+    if not m.reversal.empty:
+        typer.echo(REVERSAL_TEXT)
+        _print_table(["汇总方法", "变异次数", "最优保持率", "最优平均下移", "次序保持率"],
+                     [[r.label, r.mutations, f"{r.best_kept_rate:.2f}", f"{r.best_mean_displacement:.2f}",
+                       f"{r.order_kept_rate:.2f}"] for r in m.reversal.itertuples(index=False)])
     typer.echo(f"Wrote {out}/" + ", ".join(names))
