@@ -18,6 +18,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/jxscore report --year $(YEAR) --data data --out out/demo
 	$(BIN)/jxscore audit --year $(YEAR) --data data --out out/demo
+	$(BIN)/jxscore barometer --year 2025 --period H1 --data data --out out/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
