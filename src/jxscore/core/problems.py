@@ -97,6 +97,16 @@ class Code(StrEnum):
     TABLE_TOO_LARGE = "table-too-large"
     CELL_TOO_LARGE = "cell-too-large"
     DUPLICATE_SHEET = "duplicate-sheet"
+    # signing (jxscore report --sign-*) and verify-pdf
+    SIGN_KEY = "sign-key"
+    SIGN_PASS_ENV = "sign-pass-env"
+    SIGN_PASSPHRASE = "sign-passphrase"
+    SIGN_PASSPHRASE_MISSING = "sign-passphrase-missing"
+    SIGN_CERT = "sign-cert"
+    SIGN_CERT_MISMATCH = "sign-cert-mismatch"
+    SIGN_CERT_EXPIRED = "sign-cert-expired"
+    SIGN_TSA = "sign-tsa"
+    PDF_UNREADABLE = "pdf-unreadable"
 
 
 WARNING_CODES = frozenset({Code.ROW_IGNORED_FUTURE, Code.VALUE_IGNORED_NA, Code.MISSING_SCORED_ZERO,
