@@ -14,6 +14,9 @@ from jxscore.resources import templates_dir
 # Fixed PDF dates: the same inputs must give the same bytes. SOURCE_DATE_EPOCH (reproducible-builds
 # convention) overrides it when a packager wants a real date.
 FIXED_DATE = "2000-01-01T00:00:00Z"
+# Archival PDFs: PDF/A-3b (every font embedded, an sRGB output intent, XMP metadata with pdfaid:part 3 and
+# pdfaid:conformance B). WeasyPrint 70 writes it deterministically (no random document id below PDF/A-4).
+PDF_VARIANT = "pdf/a-3b"
 
 
 class RefusedURL(ValueError):
@@ -100,7 +103,7 @@ def font_config():
 
 def html_to_pdf(html: str, path: Path | None = None, *, identifier: str | None = None,
                 base_url: Path | None = None, date: str | None = None) -> bytes | None:
-    """Render `html` to `path` (or return the bytes): restricted fetcher, fixed dates and identifier.
+    """Render `html` to `path` (or return the bytes) as PDF/A-3b: restricted fetcher, fixed dates and identifier.
 
     Relative URLs resolve against the templates folder, so `<link href="report.css">` works.
     The PDF identifier defaults to a hash of the HTML, so identical HTML gives identical bytes;
@@ -113,4 +116,4 @@ def html_to_pdf(html: str, path: Path | None = None, *, identifier: str | None =
                           url_fetcher=make_fetcher(base)).render(font_config=font_config())
     doc.metadata.created = doc.metadata.modified = date or pdf_date()
     ident = (identifier or hashlib.sha256(html.encode("utf-8")).hexdigest()[:32]).encode("ascii")
-    return doc.write_pdf(path, pdf_identifier=ident)
+    return doc.write_pdf(path, pdf_identifier=ident, pdf_variant=PDF_VARIANT)
