@@ -34,15 +34,52 @@ class Scenario:
     name: str = ""
     source: str = "--set"
 
-    def describe(self) -> str:
-        parts = [f"{k}={_num(v)}" for k, v in self.points.items()]
-        parts += [f"{c}关闭" for c in sorted(self.vetoes_off | self.caps_off)]
-        parts.append("A+B+C折算为100分" if self.rescale else "不折算")
-        return (self.name + "：" if self.name else "") + "，".join(parts)
+    def describe(self, applied: Applied | None = None) -> str:
+        """The scenario in plain Chinese, e.g. "A1（单位GDP能耗降低）设为25分，折算后23.81分（原20分）；
+        A+B+C合计按比例折算为100分". With `applied` (what the settings came to on a scheme: names,
+        rulebook points, final points, totals) every setting also names its points after rescaling."""
+        parts = [setting_text(code, v, self.rescale, applied) for code, v in self.points.items()]
+        parts += [f"取消一票否决{c}" for c in sorted(self.vetoes_off)]
+        parts += [f"取消等级封顶{c}" for c in sorted(self.caps_off)]
+        if applied is None:
+            parts.append("A+B+C合计按比例折算回规定总分" if self.rescale else "A+B+C不折算")
+        elif self.rescale:
+            parts.append(f"设定后A+B+C合计{num(applied.set_total)}分，各项分值按比例折算为合计"
+                         f"{num(applied.nominal_total)}分")
+        else:
+            parts.append(f"A+B+C不折算，合计{num(applied.set_total)}分")
+        return (f"情景“{self.name}”：" if self.name else "") + "；".join(parts)
 
 
-def _num(v: float) -> str:
-    return f"{v:g}"
+@dataclass(frozen=True)
+class Applied:
+    """What a scenario's settings came to on one scheme, for its description."""
+
+    names: Mapping[str, str]  # code → indicator or category name
+    baseline: Mapping[str, float]  # code → rulebook points
+    final: Mapping[str, float]  # code → points used (after rescaling, if any)
+    set_total: float  # A+B+C as set, before rescaling
+    nominal_total: float  # A+B+C of the rulebook
+
+
+def setting_text(code: str, v: float, rescale: bool, applied: Applied | None) -> str:
+    """One point setting in words; with `applied`, also the points it came to and the rulebook's."""
+    if applied is None:
+        return f"{code}设为{num(v)}分"
+    name = applied.names.get(code, "")
+    head = f"{code}（{name}）" if name else code
+    final, base = applied.final[code], applied.baseline[code]
+    if rescale:
+        return f"{head}设为{num(v)}分，折算后{final:.2f}分（原{num(base)}分）"
+    if round(final, 9) != round(v, 9):  # a category whose indicators are also set
+        return f"{head}设为{num(v)}分，计入指标设置后{final:.2f}分（原{num(base)}分）"
+    return f"{head}设为{num(v)}分（原{num(base)}分）"
+
+
+def num(v: float) -> str:
+    """Points as given: 25 → "25", 0.5 → "0.5", 23.8095 → "23.81" (at most 2 decimals)."""
+    s = f"{v:.2f}".rstrip("0").rstrip(".")
+    return s if s not in ("", "-0") else "0"
 
 
 def _points_value(source: str, key: str, raw: Any, problems: list[Problem]) -> float | None:
@@ -173,6 +210,14 @@ def scenario_weights(basis: Basis, sc: Scenario) -> np.ndarray:
     """The (m,) weights of §6: category settings spread in proportion to rulebook points, then indicator
     settings, then A+B+C rescaled to the nominal total (100) unless `rescale` is off. Bonus items keep
     their points."""
+    w = set_weights(basis, sc)
+    if sc.rescale:  # an unchanged scheme stays bit-for-bit unchanged (its factor is exactly 1)
+        rescale_to_nominal(basis, w)
+    return w
+
+
+def set_weights(basis: Basis, sc: Scenario) -> np.ndarray:
+    """The (m,) weights as set, before rescaling (checked: known codes, not all zero)."""
     check_scenario(basis, sc)
     nominal = basis.points.astype(float)
     w = nominal.copy()
@@ -185,6 +230,4 @@ def scenario_weights(basis: Basis, sc: Scenario) -> np.ndarray:
             w[basis.codes.index(code)] = pts
     if w[weighted_mask(basis)].sum() <= 0:
         raise ScenarioError(_problem(Code.SCENARIO_VALUE, sc.source, "points", "0", expected="@expected.nonzero"))
-    if sc.rescale:  # an unchanged scheme stays bit-for-bit unchanged (its factor is exactly 1)
-        rescale_to_nominal(basis, w)
     return w

@@ -45,17 +45,23 @@ def whatif(year: YEAR, data: DATA, out: OUT, set_: SETS = None, scenario: SCENAR
     with fail_on_errors(debug):
         sc = load_scenario(scenario, set_, no_rescale=no_rescale)
         run = service.save(service.whatif(opts(year, data, criteria, allow_missing), sc, pdf=pdf), out)
+    from jxscore.analysis.whatif import SIGN_NOTE
+
     w, names = run.whatif, run.files
     echo_warnings(w.warnings)
-    typer.echo(f"Scenario: {sc.describe()}")
+    typer.echo(f"情景设置：{w.describe()}")
     _print_table(["设区市", "基准总分", "基准等级", "基准排名", "情景总分", "情景等级", "情景排名", "Δ总分"],
                  [[r.city, f"{r.baseline_total:.2f}", r.baseline_grade, r.baseline_rank, f"{r.total:.2f}", r.grade,
                    r.rank, f"{r.delta_total:+.2f}"] for r in w.table.itertuples(index=False)])
     movers = w.table[w.table["moved"] == 1]
     if movers.empty:
-        typer.echo("No city changes rank or grade.")
+        typer.echo("各市排名和等级均不变。")
+    else:
+        typer.echo("变动原因：")
     for r in movers.itertuples(index=False):
         typer.echo(f"{r.city}：{r.why}")
+    if not movers.empty:
+        typer.echo(SIGN_NOTE)
     typer.echo(f"Wrote {out}/" + ", ".join(names))
 
 

@@ -1,39 +1,38 @@
-"""whatif.pdf: baseline against scenario, who moved and why."""
+"""whatif.pdf (templates/whatif.html.j2 in the shared page frame): the scenario as set and as rescaled,
+baseline against scenario, a rank slope chart, who moved and why."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from jxscore.report.analysis_pdf import _HEAD, data_url, render
-
-_WHATIF = _HEAD + """
-<h2>情景设置</h2><p>{{ scenario }}</p>
-<h2>基准与情景对比</h2>
-<table class="detail"><thead><tr><th>设区市</th><th>基准总分</th><th>基准等级</th><th>基准排名</th>
-<th>情景总分</th><th>情景等级</th><th>情景排名</th><th>变化</th></tr></thead><tbody>
-{% for r in rows %}<tr{% if r.moved %} class="me"{% endif %}><td class="c">{{ r.city }}</td>
-<td class="n">{{ r.bt }}</td><td class="c">{{ r.bg }}</td><td class="c">{{ r.br }}</td>
-<td class="n">{{ r.t }}</td><td class="c">{{ r.g }}</td><td class="c">{{ r.r }}</td><td class="n">{{ r.d }}</td></tr>
-{% endfor %}</tbody></table>
-<h2>排名变化</h2><img src="{{ chart }}" style="width:120mm">
-{% if movers %}<h2>变动原因</h2><ul>
-{%- for m in movers %}<li><b>{{ m.city }}</b>：{{ m.why }}</li>{% endfor %}</ul>{% endif %}
-</body></html>"""
+from jxscore.analysis.scenario import num
+from jxscore.analysis.whatif import SIGN_NOTE, WhatIf, settings
+from jxscore.report.analysis_pdf import data_url, page
 
 
-
-def whatif_pdf(w, path: Path) -> None:
-    from jxscore.report.analysis_charts import svg_bytes
-    from jxscore.report.pdf import html_to_pdf
-    from jxscore.report.whatif_charts import slope_chart
-
+def context(w: WhatIf, meta: dict, chart: str) -> dict:
     rows = [{"city": r.city, "bt": f"{r.baseline_total:.2f}", "bg": r.baseline_grade, "br": r.baseline_rank,
              "t": f"{r.total:.2f}", "g": r.grade, "r": r.rank, "d": f"{r.delta_total:+.2f}", "moved": bool(r.moved)}
             for r in w.table.itertuples(index=False)]
-    movers = [{"city": r.city, "why": r.why} for r in w.table.itertuples(index=False) if r.moved]
-    html = render(_WHATIF, title="权重情景分析（what-if）", subtitle=f"{w.year}年度 · 指标得分系数不变，仅调整分值",
-                   scenario=w.scenario.describe(), rows=rows, movers=movers,
-                   chart=data_url(svg_bytes(slope_chart(w))))
-    html_to_pdf(html, path)
+    movers = [{"city": r.city, "lines": r.why.split("；")} for r in w.table.itertuples(index=False) if r.moved]
+    sets = [{"code": s["code"], "name": s["name"], "baseline": f"{num(s['baseline_points'])}分",
+             "set": f"{num(s['set_points'])}分", "final": f"{s['points']:.2f}分"} for s in settings(w)]
+    cats = w.weights_table[w.weights_table["level"] == "category"]
+    categories = "、".join(f"{r.code} {r.name} {r.points:.2f}分（原{num(r.baseline_points)}分）"
+                          for r in cats.itertuples(index=False) if r.note != "加分项，不调整")
+    bonus = [f"{r.code} {r.name}" for r in cats.itertuples(index=False) if r.note == "加分项，不调整"]
+    rule = ("类别设定按评分细则分值比例分摊到所属指标，再应用指标设定，"
+            + ("然后A+B+C合计按比例折算为规定总分" if w.scenario.rescale else "A+B+C不折算")
+            + (f"；加分项（{'、'.join(bonus)}）不是权重，不调整" if bonus else "")
+            + "。一票否决与等级封顶照常适用，除非情景取消。")
+    return {"meta": meta, "year": w.year, "scenario": w.describe(), "settings": sets,
+            "final_label": "折算后分值" if w.scenario.rescale else "使用分值", "categories": categories,
+            "rule": rule, "rows": rows, "movers": movers, "sign_note": SIGN_NOTE, "chart": chart}
 
 
+def whatif_pdf(w: WhatIf, path: Path, meta: dict) -> None:
+    """whatif.pdf; `meta` is the page frame's (`jxscore.report.context.meta(result, manifest)`)."""
+    from jxscore.report.analysis_charts import svg_bytes
+    from jxscore.report.whatif_charts import slope_chart
+
+    page("whatif.html.j2", context(w, meta, data_url(svg_bytes(slope_chart(w)))), path)
