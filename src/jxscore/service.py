@@ -79,6 +79,8 @@ class ReportRun:
 class WhatIfRun:
     whatif: WhatIf
     pdf: bool = False
+    result: Result | None = None  # the baseline scoring, for the PDF's page frame
+    manifest: dict = field(default_factory=dict)  # as `score` builds it: the footer's input hash
     files: list[str] = field(default_factory=list)
 
     @property
@@ -233,9 +235,11 @@ def score(opts: RunOptions) -> ScoreRun:
 def whatif(opts: RunOptions, scenario: Scenario, *, pdf: bool = False) -> WhatIfRun:
     """Score once (the baseline) and apply the scenario's weights; never re-reads inputs."""
     from jxscore.analysis.whatif import compute_whatif
+    from jxscore.io.writers import manifest
 
-    result, _ = run_score(opts, explain=False)
-    return WhatIfRun(compute_whatif(result, scenario), pdf=pdf)
+    result, inputs = run_score(opts, explain=False)
+    man = manifest(result, inputs.files, opts.criteria_path, opts.params())
+    return WhatIfRun(compute_whatif(result, scenario), pdf=pdf, result=result, manifest=man)
 
 
 def sensitivity(opts: RunOptions, so: SensitivityOptions, *, plots: bool = True, pdf: bool = False) -> SensitivityRun:
@@ -320,9 +324,10 @@ def _write_whatif(run: WhatIfRun, stage: Path) -> list[str]:
 
     names = write_whatif(run.whatif, stage)
     if run.pdf:
+        from jxscore.report.context import meta
         from jxscore.report.whatif_pdf import whatif_pdf
 
-        whatif_pdf(run.whatif, stage / "whatif.pdf")
+        whatif_pdf(run.whatif, stage / "whatif.pdf", meta(run.result, run.manifest))
         names.append("whatif.pdf")
     return names
 
