@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from jxscore.resources import default_criteria_path
 
 if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
+    from jxscore.analysis.history import History
     from jxscore.analysis.methods import MethodsComparison
     from jxscore.analysis.scenario import Scenario
     from jxscore.analysis.sensitivity import Sensitivity, SensitivityOptions
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
     from jxscore.core.criteria import Criteria
     from jxscore.core.engine import Result
     from jxscore.core.inputs import Inputs
+    from jxscore.report.sign import SignOptions
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class ScoreRun:
 class ReportOptions:
     html: bool = False
     jobs: int | None = None
+    sign: SignOptions | None = None  # sign every PDF (jxscore.report.sign), in the same atomic step
+    history: Path | None = None  # a history folder (DIR/2021, …): each card gets its 历年考核结果 (§11)
 
 
 @dataclass
@@ -69,6 +73,9 @@ class ReportRun:
     score: ScoreRun
     options: ReportOptions
     files: list[str] = field(default_factory=list)
+    signed_by: str = ""  # the signing certificate's office, when the PDFs are signed
+    sign_level: str = ""  # PAdES B-B or B-T
+    history: History | None = None  # the earlier years and this one, with ReportOptions.history
 
     @property
     def warnings(self) -> list:
@@ -191,6 +198,33 @@ class BarometerRun:
         return self.progress.warnings
 
 
+@dataclass(frozen=True)
+class HistoryOptions:
+    """The plan period side by side (RULEBOOK §11): a folder of year folders or workbooks (DIR/2021, …)."""
+
+    data: Path
+    criteria: Path | None = None
+    pdf: bool = True
+    before: int | None = None  # only the years before this one (what `report --history` reads)
+
+    @property
+    def criteria_path(self) -> Path:
+        return Path(self.criteria) if self.criteria else default_criteria_path()
+
+
+@dataclass
+class HistoryRun:
+    """Every year of the history scored (history.csv, history.pdf)."""
+
+    opts: HistoryOptions
+    history: History
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.history.warnings
+
+
 # ------------------------------------------------------------------ computing
 
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
@@ -292,6 +326,47 @@ def barometer(opts: BarometerOptions) -> BarometerRun:
     return BarometerRun(opts, crit, progress, compute(progress, crit), digest)
 
 
+def history_runs(opts: HistoryOptions) -> tuple[list, list]:
+    """Score every year folder of `opts.data` with `run_score` (years before `opts.before` only, when
+    given); collect every year's problems, each named with its year folder or workbook, and raise them
+    together (InputError). Returns the YearRuns and the warnings (located the same way)."""
+    from jxscore.analysis.history import YearRun, located, year_sources
+    from jxscore.core.problems import Code, CriteriaError, InputError, JxError, Problem, UsageError
+    from jxscore.io.writers import input_hash
+
+    folder = Path(opts.data)
+    if not folder.is_dir():
+        raise UsageError(Problem.make(Code.DATA_PATH, file=str(folder), value=str(folder)))
+    sources = [(y, p) for y, p in year_sources(folder) if opts.before is None or y < opts.before]
+    runs, problems, warnings = [], [], []
+    for year, path in sources:
+        ro = RunOptions(year=year, data=path, criteria=opts.criteria)
+        try:
+            result, inputs = run_score(ro, explain=False)
+        except CriteriaError:
+            raise  # one criteria file for every year: said once
+        except JxError as e:
+            problems += located(e.problems, path.name)
+            continue
+        _, _, digest = input_hash(inputs.files, ro.criteria_path, ro.params())  # = that year's manifest hash
+        runs.append(YearRun(year, path.name, result, digest))
+        warnings += located(result.warnings, path.name)
+    if problems:
+        raise InputError(problems)
+    return runs, warnings
+
+
+def history(opts: HistoryOptions) -> HistoryRun:
+    """Every year of the plan period scored by the same engine and read side by side (RULEBOOK §11)."""
+    from jxscore.analysis.history import build_history
+    from jxscore.core.problems import Code, InputError, Problem
+
+    runs, warnings = history_runs(opts)
+    if not runs:
+        raise InputError(Problem.make(Code.DATA_PATH, file=str(opts.data), value=str(opts.data)))
+    return HistoryRun(opts, build_history(runs, warnings))
+
+
 def collect(opts: CollectOptions) -> CollectRun:
     """Read the city workbooks and office.xlsx, check them all in one pass (InputError lists every problem)."""
     from jxscore.core.criteria import load_criteria
@@ -390,7 +465,21 @@ def _write_barometer(run: BarometerRun, stage: Path) -> list[str]:
     return names
 
 
+def _write_history(run: HistoryRun, stage: Path) -> list[str]:
+    from jxscore.io.writers import write_csv
+
+    write_csv(run.history.table, stage / "history.csv")
+    names = ["history.csv"]
+    if run.opts.pdf:
+        from jxscore.report.history_pdf import history_pdf
+
+        history_pdf(run.history, stage / "history.pdf")
+        names.append("history.pdf")
+    return names
+
+
 _WRITERS = {"AuditRun": _write_audit, "BarometerRun": _write_barometer, "CollectRun": _write_collect,
+            "HistoryRun": _write_history,
             "ScoreRun": _write_score,
             "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity, "MethodsRun": _write_methods}
 
@@ -400,22 +489,64 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     """Score, then write everything `score` writes plus a PDF per city and the summary, atomically.
 
     Render workers start first, so their heavy imports overlap everything else. Raises
-    FontMissingError before anything is written when the CJK font is missing.
+    FontMissingError before anything is written when the CJK font is missing, SignError when the signing
+    key, passphrase or certificate cannot be used (`ro.sign`). The cards render first; each is signed
+    (when signing) as it arrives, while the others render; then the summary, which lists the cards'
+    SHA-256, is rendered and signed; SHA256SUMS lists every file written.
     """
     from jxscore.io.atomic import staged_output
     from jxscore.report import jxmap
     from jxscore.report.fonts import cjk_font_file
-    from jxscore.report.render import Renderer, jobs_for
+    from jxscore.report.render import Renderer, card_hashes, cards_then_summary, jobs_for, with_hashes
 
     with Renderer(ro.jobs) as renderer:
         cjk_font_file()  # fail fast, before scoring and writing (fc-match runs while the pool starts)
+        signer = None
+        if ro.sign is not None:  # key, passphrase and certificate checked before anything is scored or written
+            from jxscore.report.sign import load_signer
+
+            signer = load_signer(ro.sign)
         run = ReportRun(score(opts), ro)
+        if ro.history is not None:  # the earlier years (all their problems at once), then this run as its year
+            from jxscore.analysis.history import YearRun, build_history
+
+            before, warned = history_runs(HistoryOptions(ro.history, opts.criteria, pdf=False, before=opts.year))
+            now = YearRun(opts.year, Path(opts.data).name, run.score.result, run.score.manifest["input_hash"])
+            run.history = build_history(before + [now], warned)
         jxmap.check([e.code for e in run.score.result.criteria.entities])  # boundaries there, before writing
         with staged_output(out) as stage:
-            todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html)
+            todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html,
+                            **({"history": run.history} if run.history is not None else {}))
+            cards, summary = cards_then_summary(todo)
             if on_start:
                 on_start(len(todo))
-            renderer.start(todo, stage)  # the workers render while the score files are written
+
+            def done(name: str) -> None:
+                if signer is not None:
+                    signer.sign_file(stage / name)
+                if on_done:
+                    on_done(name)
+
+            renderer.start(cards, stage)  # the workers render while the score files are written
             files = _write_score(run.score, stage)
-            run.files = files + renderer.wait(on_done)
+            if signer is not None:
+                signer.prepare()  # pyHanko's import, while the cards render
+            pdfs = renderer.wait(done)
+            hashes = card_hashes(cards, stage)
+            pdfs += renderer.run([with_hashes(j, hashes, signed=signer is not None) for j in summary], stage, done)
+            run.files = files + sorted(pdfs) + [write_sha256sums(stage)]
+            if signer is not None:
+                run.signed_by, run.sign_level = signer.office, signer.level
     return run
+
+
+def write_sha256sums(stage: Path, name: str = "SHA256SUMS") -> str:
+    """`stage/SHA256SUMS`: every file under `stage` (sorted relative paths) in `sha256sum -c` format."""
+    import hashlib
+
+    lines = []
+    for p in sorted(q for q in stage.rglob("*") if q.is_file() and q.name != name):
+        rel = p.relative_to(stage).as_posix()
+        lines.append(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {rel}\n")
+    (stage / name).write_text("".join(lines), encoding="utf-8", newline="\n")
+    return name

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jxscore.cli import analysis, barometer, report  # noqa: E402
+from jxscore.cli import analysis, barometer, history, report, sign  # noqa: E402
 from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 app = typer.Typer(
@@ -131,6 +131,9 @@ app.command()(template)
 app.command()(collect)
 app.command()(audit)
 app.command()(barometer.barometer)
+app.command()(history.history)
+app.add_typer(sign.keys_app)
+app.command("verify-pdf")(sign.verify_pdf)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,11 +22,26 @@ from jxscore.cli.common import (
 
 HTML = Annotated[bool, typer.Option("--html", help="Also write each document as a self-contained HTML page.")]
 JOBS = Annotated[int | None, typer.Option("--jobs", min=1, help="Parallel render processes (default: CPU count).")]
+SIGN_KEY = Annotated[Path | None, typer.Option(
+    "--sign-key", help="Sign every PDF (PAdES) with this private key (PEM: ECDSA P-256 or RSA).")]
+SIGN_CERT = Annotated[Path | None, typer.Option("--sign-cert", help="The signing certificate (PEM) for --sign-key.")]
+SIGN_CHAIN = Annotated[list[Path] | None, typer.Option(
+    "--sign-chain", help="Intermediate/CA certificates (PEM) to embed with the signature; repeatable.")]
+STAMP = Annotated[bool, typer.Option(
+    "--stamp", help="A visible signature block (office, time in China Standard Time) on each last page.")]
+TSA = Annotated[str | None, typer.Option("--tsa", help="Timestamp server URL (RFC 3161): PAdES B-T instead of B-B.")]
+HISTORY = Annotated[Path | None, typer.Option(
+    "--history", help="History folder (DIR/2021, DIR/2022, …): each card gets its 历年考核结果 for the earlier years.")]
+SIGN_PASS_ENV = Annotated[str | None, typer.Option(
+    "--sign-pass-env", help="Name of the environment variable holding the key's passphrase (never the passphrase).")]
 
 
 def report(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,
-           html: HTML = False, jobs: JOBS = None, debug: DEBUG = False) -> None:
-    """Score and render OUT/scorecards/<slug>.pdf for every city and OUT/summary.pdf (atomically)."""
+           html: HTML = False, jobs: JOBS = None, sign_key: SIGN_KEY = None, sign_cert: SIGN_CERT = None,
+           sign_chain: SIGN_CHAIN = None, stamp: STAMP = False, tsa: TSA = None,
+           sign_pass_env: SIGN_PASS_ENV = None, history: HISTORY = None, debug: DEBUG = False) -> None:
+    """Score and render OUT/scorecards/<slug>.pdf for every city and OUT/summary.pdf (atomically);
+    with --sign-key/--sign-cert every PDF is signed in the same step."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from jxscore import service
@@ -41,12 +57,40 @@ def report(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_mi
     def done(name: str) -> None:
         progress.update(task, advance=1, description=name)
 
+    with fail_on_errors(debug):
+        sign = sign_options(sign_key, sign_cert, sign_chain, stamp, tsa, sign_pass_env)
     with fail_on_errors(debug), progress:
-        run = service.report(opts(year, data, criteria, allow_missing), service.ReportOptions(html=html, jobs=jobs),
-                             out, on_start=started, on_done=done)
+        run = service.report(opts(year, data, criteria, allow_missing),
+                             service.ReportOptions(html=html, jobs=jobs, sign=sign, history=history), out,
+                             on_start=started, on_done=done)
     echo_warnings(run.warnings)
     echo_ranking(run.score.result)
     pdfs = [f for f in run.files if f.endswith(".pdf")]
     typer.echo(f"Wrote {out}/scores.csv, ledger.csv, manifest.json, results.xlsx and {len(pdfs)} PDFs "
                f"({len(pdfs) - 1} scorecards in {out}/scorecards/, summary.pdf; "
                f"input hash {run.score.manifest['input_hash'][:12]}).")
+    if run.signed_by:
+        from jxscore.cli.common import lang
+        from jxscore.i18n import text
+
+        typer.echo(text("ui.signed", lang(), n=len(pdfs), office=run.signed_by, level=run.sign_level))
+
+
+def sign_options(key: Path | None, cert: Path | None, chain: list[Path] | None, stamp: bool, tsa: str | None,
+                 pass_env: str | None):
+    """SignOptions when --sign-key and --sign-cert are given; the other --sign-* options need them."""
+    from jxscore.core.problems import Code, Problem, UsageError
+
+    if key is None and cert is None:
+        extra = [n for n, v in (("--sign-chain", chain), ("--stamp", stamp), ("--tsa", tsa),
+                                ("--sign-pass-env", pass_env)) if v]
+        if extra:
+            raise UsageError(Problem.make(Code.BAD_OPTION, option=extra[0], value="",
+                                          expected="@expected.sign_key"))
+        return None
+    if key is None or cert is None:
+        missing = "--sign-key" if key is None else "--sign-cert"
+        raise UsageError(Problem.make(Code.BAD_OPTION, option=missing, value="", expected="@expected.sign_key"))
+    from jxscore.report.sign import SignOptions
+
+    return SignOptions(key=key, cert=cert, chain=tuple(chain or ()), stamp=stamp, tsa=tsa, pass_env=pass_env)

@@ -86,7 +86,8 @@ def intensity_path(result: Result, inputs: Inputs, city: str) -> dict:
             "base_year": s.base_year, "end_year": years[-1]}
 
 
-def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict:
+def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str, history=None) -> dict:
+    """The card's plain data; `history` (jxscore.analysis.history.History) adds its 历年考核结果 section."""
     c = result.criteria
     s = result.scores.set_index("city")
     row = s.loc[city]
@@ -125,7 +126,17 @@ def scorecard(result: Result, inputs: Inputs, manifest: dict, city: str) -> dict
         "ranking": [{**r, "me": r["city"] == city} for r in _ranking(result)],
         "missing": list(row["missing"]),
         "verification": _verification(result, inputs, city),
+        "history": _history(history, result, city),
     }
+
+
+def _history(history, result: Result, city: str) -> dict | None:
+    """The card's 历年考核结果 (RULEBOOK §11), or None without a history (the card is then unchanged)."""
+    if history is None:
+        return None
+    from jxscore.report.history_pdf import card_section
+
+    return card_section(history, result, city)
 
 
 def _verification(result: Result, inputs: Inputs, city: str) -> dict | None:
@@ -179,4 +190,5 @@ def summary(result: Result, manifest: dict) -> dict:
         "ranking": _ranking(result), "grades": grades, "heat": heat,
         "indicator_names": [{"code": i.code, "name": i.name} for i in c.indicators if i.code in codes],
         "vetoes": listed("vetoes"), "caps": listed("caps"), "exemptions": exemptions,
+        "hashes": [], "signed": False,  # each card's SHA-256, filled in once the cards are written (render.with_hashes)
     }

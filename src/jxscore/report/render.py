@@ -120,20 +120,43 @@ def render_job(job: Job, out: Path) -> str:
     return job.pdf
 
 
-def jobs_for(result, inputs, manifest: dict, *, html: bool = False) -> list[Job]:
-    """11 scorecards (criteria order) and the provincial summary, all with the same PDF date."""
+def jobs_for(result, inputs, manifest: dict, *, html: bool = False, history=None) -> list[Job]:
+    """11 scorecards (criteria order) and the provincial summary, all with the same PDF date; with a
+    `history` (jxscore.analysis.history.History) each card gets its 历年考核结果 section."""
     from jxscore.report import context
     from jxscore.report.pdf import pdf_date
 
     date = pdf_date()
     jobs = []
     for e in result.criteria.entities:
-        ctx = context.scorecard(result, inputs, manifest, e.name)
+        ctx = context.scorecard(result, inputs, manifest, e.name, history=history)
         jobs.append(Job("scorecard.html.j2", ctx, f"scorecards/{e.slug}.pdf",
                         f"scorecards/{e.slug}.html" if html else None, date))
     jobs.append(Job("summary.html.j2", context.summary(result, manifest), "summary.pdf",
                     "summary.html" if html else None, date))
     return jobs
+
+
+def cards_then_summary(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
+    """The scorecards, and the summary apart: it lists each card's SHA-256, so it renders after them
+    (and after they are signed, when the run signs)."""
+    return ([j for j in jobs if j.template != "summary.html.j2"],
+            [j for j in jobs if j.template == "summary.html.j2"])
+
+
+def card_hashes(cards: list[Job], out: Path) -> list[dict]:
+    """The SHA-256 of each card's PDF as written into `out` (criteria order): the summary's hash list."""
+    import hashlib
+
+    return [{"city": j.context["city"]["name"], "file": j.pdf,
+             "sha256": hashlib.sha256((out / j.pdf).read_bytes()).hexdigest()} for j in cards]
+
+
+def with_hashes(job: Job, hashes: list[dict], *, signed: bool = False) -> Job:
+    """The summary job with the cards' hashes in its context."""
+    from dataclasses import replace
+
+    return replace(job, context={**job.context, "hashes": hashes, "signed": signed})
 
 
 WARM_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>{css}</style></head>

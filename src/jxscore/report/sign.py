@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -353,7 +354,8 @@ class Verdict:
     signer: str = ""
     signed_at: str = ""  # as the signer claims it (or the timestamp's), China Standard Time
     timestamped: bool = False
-    problem: str = ""  # why not trusted / not intact, in a few words (message ids of the catalogue)
+    problem: str = ""  # why not intact or not trusted: digest, signature, damaged, or pyHanko's AdES sub-indication
+    appended: int = 0  # bytes after the end of the signed range
 
     @property
     def ok(self) -> bool:
@@ -411,7 +413,24 @@ def verify(paths: list[Path], trust: list[Path] = (), *, moment: dt.datetime | N
     roots = load_trust(list(trust))
     if problems:
         raise PdfInputError(problems)
-    return [_verify_one(name, data, roots, moment) for name, data in blobs.items()]
+    with _quiet_pyhanko():
+        return [_verify_one(name, data, roots, moment) for name, data in blobs.items()]
+
+
+@contextmanager
+def _quiet_pyhanko():
+    """pyHanko logs every failed path search with a traceback; the Verdict says it in one word."""
+    import logging
+
+    loggers = [logging.getLogger(n) for n in ("pyhanko", "pyhanko_certvalidator")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _verify_one(name: str, data: bytes, roots: list, moment: dt.datetime | None) -> Verdict:
@@ -425,9 +444,9 @@ def _verify_one(name: str, data: bytes, roots: list, moment: dt.datetime | None)
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         sigs = reader.embedded_signatures
-    except Exception as exc:  # a flipped byte can break the file's structure: it is modified, not valid
+    except Exception:  # a flipped byte can break the file's structure: it is modified, not valid
         return Verdict(name, signed=b"/ByteRange" in data, intact=False, modified_after=False, trusted=False,
-                       problem=f"damaged: {_reason(exc)}")
+                       problem="damaged")
     if not sigs:
         return Verdict(name, signed=False, intact=False, modified_after=False, trusted=False)
     sig = sigs[-1]
@@ -435,9 +454,8 @@ def _verify_one(name: str, data: bytes, roots: list, moment: dt.datetime | None)
                            moment=moment, best_signature_time=None)
     try:
         st = validate_pdf_signature(sig, vc, skip_diff=True)
-    except Exception as exc:
-        return Verdict(name, signed=True, intact=False, modified_after=False, trusted=False,
-                       problem=f"damaged: {_reason(exc)}")
+    except Exception:
+        return Verdict(name, signed=True, intact=False, modified_after=False, trusted=False, problem="damaged")
     cert = st.signing_cert
     signer = cert.subject.native.get("organization_name") or cert.subject.native.get("common_name", "")
     when = st.timestamp_validity.timestamp if st.timestamp_validity else st.signer_reported_dt
@@ -451,4 +469,5 @@ def _verify_one(name: str, data: bytes, roots: list, moment: dt.datetime | None)
         problem = str(st.trust_problem_indic.name if st.trust_problem_indic else "untrusted")
     return Verdict(name, signed=True, intact=bool(st.intact and st.valid), modified_after=not whole and st.intact,
                    trusted=bool(st.trusted), signer=str(signer), signed_at=_cst_text(when) if when else "",
-                   timestamped=st.timestamp_validity is not None, problem=problem)
+                   timestamped=st.timestamp_validity is not None, problem=problem,
+                   appended=max(0, len(data) - (sig.byte_range[2] + sig.byte_range[3])))
