@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt scripts/setup-system.sh
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/jxscore report --year $(YEAR) --data data --out out/demo
+	$(BIN)/jxscore report --year $(YEAR) --data data --history data/history --out out/demo
 	$(BIN)/jxscore audit --year $(YEAR) --data data --out out/demo
 	$(BIN)/jxscore barometer --year 2025 --period H1 --data data --out out/demo
 

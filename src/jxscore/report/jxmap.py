@@ -28,7 +28,7 @@ REF_W = 170.0  # reference width (pt) the shapes are projected to; other sizes s
 CITIES = ("360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900",
           "361000", "361100")
 EDGE = "#ffffff"
-NONE = "#dde1e6"
+NONE = "#c5cbd3"
 
 
 class MapDataMissing(JxError):
