@@ -33,7 +33,7 @@ def test_every_scorecard_chart_fits(sample):
 def test_summary_charts_fit(sample):
     result, _ = sample
     ctx = add_charts(context.summary(result, MAN))
-    assert set(ctx["charts"]) == {"grades", "heat"}
+    assert set(ctx["charts"]) == {"grades", "heat", "map"}
     for name, url in ctx["charts"].items():
         assert svg_overflows(url) == [], name
 
