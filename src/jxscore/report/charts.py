@@ -181,7 +181,7 @@ def _legend(g: Svg, x: float, y: float, items: list[tuple[str, str, str]], size:
     return x
 
 
-def categories_chart(cats: list[dict], city: str, w: float = 165.0, h: float = 135.0) -> str:
+def categories_chart(cats: list[dict], city: str, w: float = 165.0, h: float = 122.0) -> str:
     """Each category as % of its maximum: the city against the provincial average and the best city."""
     g = Svg(w, h)
     labels = [f"{c['code']} {c['name']}" for c in cats]
@@ -209,7 +209,7 @@ def categories_chart(cats: list[dict], city: str, w: float = 165.0, h: float = 1
     return g.url()
 
 
-def intensity_chart(path: dict, city: str, w: float = 165.0, h: float = 135.0) -> str:
+def intensity_chart(path: dict, city: str, w: float = 165.0, h: float = 122.0) -> str:
     """Cumulative intensity reduction since the base year against the required 序时进度 path."""
     g = Svg(w, h)
     req = [(r["year"], r["req"]) for r in path["required"]]
@@ -250,7 +250,7 @@ def intensity_chart(path: dict, city: str, w: float = 165.0, h: float = 135.0) -
     return g.url()
 
 
-def ranking_chart(ranking: list[dict], highlight: str | None = None, w: float = 165.0, h: float = 135.0) -> str:
+def ranking_chart(ranking: list[dict], highlight: str | None = None, w: float = 165.0, h: float = 122.0) -> str:
     """Totals in rank order, each bar labelled with rank, city, total and grade; the card's city in
     red. No value axis: every bar carries its number (fewer text runs for WeasyPrint to set)."""
     g = Svg(w, h)
