@@ -45,6 +45,14 @@ def cjk_font_file(family: str = FAMILY) -> str:
     return path
 
 
+@functools.cache
+def cjk_font_face(family: str = FAMILY) -> tuple[str, int]:
+    """The file and the face index inside it (a .ttc holds several) of the CJK face fontconfig picks."""
+    path = cjk_font_file(family)
+    index = _match(f"{family}:lang=zh-cn", "%{index}")
+    return path, int(index or 0)
+
+
 def has_serif() -> bool:
     """Titles use the serif CJK face when present (official look); sans is the fallback."""
     try:

@@ -255,11 +255,9 @@ def stamp_font(office: str) -> bytes:
 
 def _cjk_face() -> tuple[str, int]:
     """The file and face index (in a .ttc collection) of the documents' CJK face, as fontconfig picks it."""
-    from jxscore.report import fonts
+    from jxscore.report.fonts import cjk_font_face
 
-    path = fonts.cjk_font_file()  # raises FontMissingError when fontconfig offers a fallback
-    index = fonts._match(f"{fonts.FAMILY}:lang=zh-cn", "%{index}")
-    return path, int(index or 0)
+    return cjk_font_face()  # raises FontMissingError when fontconfig offers a fallback
 
 
 def _passphrase(opts: SignOptions) -> bytes | None:
