@@ -26,6 +26,11 @@ if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
     from jxscore.report.sign import SignOptions
 
 
+def criteria_file(criteria: Path | None) -> Path:
+    """The criteria file a command's `--criteria` names, else the bundled scheme."""
+    return Path(criteria) if criteria else default_criteria_path()
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What every scoring command shares."""
@@ -37,7 +42,7 @@ class RunOptions:
 
     @property
     def criteria_path(self) -> Path:
-        return Path(self.criteria) if self.criteria else default_criteria_path()
+        return criteria_file(self.criteria)
 
     def params(self) -> dict:
         return {"year": self.year, "allow_missing": self.allow_missing, "criteria": self.criteria_path.name,
@@ -130,7 +135,7 @@ class CollectOptions:
 
     @property
     def criteria_path(self) -> Path:
-        return Path(self.criteria) if self.criteria else default_criteria_path()
+        return criteria_file(self.criteria)
 
 
 @dataclass
@@ -175,7 +180,7 @@ class BarometerOptions:
 
     @property
     def criteria_path(self) -> Path:
-        return Path(self.criteria) if self.criteria else default_criteria_path()
+        return criteria_file(self.criteria)
 
     def params(self) -> dict:
         return {"year": self.year, "period": self.period, "criteria": self.criteria_path.name,
@@ -209,7 +214,7 @@ class HistoryOptions:
 
     @property
     def criteria_path(self) -> Path:
-        return Path(self.criteria) if self.criteria else default_criteria_path()
+        return criteria_file(self.criteria)
 
 
 @dataclass

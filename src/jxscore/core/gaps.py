@@ -85,12 +85,13 @@ def _missing(result: Result, i: int) -> set[str]:
     return set(result.scores.set_index("city").loc[result.basis.entities[i], "missing"])
 
 
-def _shortfall(result: Result, j: int, i: int, W: np.ndarray, steps: tuple[Step, ...]) -> Shortfall:
+def _shortfall(result: Result, j: int, i: int, W: np.ndarray, steps: tuple[Step, ...],
+               missing: set[str]) -> Shortfall:
     b = result.basis
     ind = result.criteria.indicators[j]
     f = b.fractions[i, j]
     pts = 0.0 if np.isnan(f) else float(f * W[i, j])
-    miss = ind.code in _missing(result, i)
+    miss = ind.code in missing
     return Shortfall(ind.code, ind.name, ind.unit, ind.rule, pts, float(W[i, j]), () if miss else steps, miss)
 
 
@@ -105,7 +106,7 @@ def shortfalls(result: Result, city: str) -> list[Shortfall]:
     for j, code in enumerate(b.codes):
         if b.bonus[b.category_of[j]] or not b.applicable[i, j] or code in missing:
             continue
-        s = _shortfall(result, j, i, W, _steps(result, code, i))
+        s = _shortfall(result, j, i, W, _steps(result, code, i), missing)
         if s.lost >= SHOWN:
             out.append(s)
     order = sorted(range(len(out)), key=lambda k: (-round(out[k].lost, 6), k))
@@ -118,22 +119,24 @@ def triggers(result: Result, city: str) -> list[Trigger]:
     i = b.entities.index(city)
     W = effective_weights(b)
     col = {code: j for j, code in enumerate(b.codes)}
+    missing = _missing(result, i)
     out: list[Trigger] = []
     for k, v in enumerate(c.vetoes):
         if not ev.vetoed[i, k]:
             continue
         if v.when == "check_failed":
             code, check = v.check.split(".", 1)
-            sf = _shortfall(result, col[code], i, W, _steps(result, code, i, only=check))
+            sf = _shortfall(result, col[code], i, W, _steps(result, code, i, only=check), missing)
             out.append(Trigger("veto", v.code, v.reason, c.grade_names[-1], (sf,)))
         else:
             lab = next((f.label for f in c.fields if f.name == v.field), v.field)
             out.append(Trigger("veto", v.code, v.reason, c.grade_names[-1], field=v.field, field_label=lab))
-    hits = cap_hits(c, result.outcomes, b.fractions, b.applicable)
+    hits = cap_hits(c, result.outcomes, b.fractions, b.applicable) if ev.capped[i].any() else {}
     for k, cap in enumerate(c.caps):
         if not ev.capped[i, k]:
             continue
-        sfs = tuple(_shortfall(result, col[code], i, W, _steps(result, code, i, before_exemption=cap.before_exemption))
+        sfs = tuple(_shortfall(result, col[code], i, W,
+                               _steps(result, code, i, before_exemption=cap.before_exemption), missing)
                     for code, hit in zip(cap.indicators, hits[cap.code][i]) if hit)
         out.append(Trigger("cap", cap.code, cap.reason, cap.grade, sfs))
     return out
