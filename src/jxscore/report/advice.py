@@ -14,17 +14,13 @@ TOP = 8  # improvement sentences per card; the rest are summed in one line
 _QUANTITY = {"cumulative": "能耗强度累计降低", "annual": "能耗强度年度降低", "consumption": "调整后能源消费量"}
 
 
-def _u(unit: str) -> str:
-    return "%" if unit == "%" else unit
-
-
 def _diff_unit(unit: str) -> str:
     return "个百分点" if unit == "%" else unit
 
 
 def step_text(sf: Shortfall, st: Step, *, advice: bool) -> str:
     """"B6 …68.0%，目标72%，需再提高4.0个百分点" (advice) or "…，差4.0个百分点" (what triggered a cap)."""
-    u, du = _u(st.unit), _diff_unit(st.unit)
+    u, du = st.unit, _diff_unit(st.unit)
     a, need = amount(st.actual, st.unit), amount(st.need, st.unit)
     # the difference of the two figures as printed, so that the reader's subtraction agrees
     d = amount(max(0.0, (round(st.need, 2) - round(st.actual, 2)) * st.direction), st.unit)
