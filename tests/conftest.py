@@ -41,3 +41,68 @@ def row(result, city):
 def ledger(result, city, code):
     led = result.ledger
     return _as_written(led[(led.city == city) & (led.indicator == code)].iloc[0])
+
+
+# -- portal test infrastructure: a throwaway PostgreSQL, Debian's headless Chromium, a live server --
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster (initdb in /tmp, 127.0.0.1, trust), stopped and removed at the end.
+
+    Fails, never skips, when PostgreSQL is missing: the set-up installs it, and a skip would hide tests."""
+    from pgcluster import PgCluster, PgUnavailable
+
+    try:
+        cluster = PgCluster().start()
+    except PgUnavailable as e:
+        pytest.fail(f"PostgreSQL test cluster: {e}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_cluster):
+    """SQLAlchemy URL (postgresql+psycopg://…) of an empty database in the session's cluster."""
+    return pg_cluster.url()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Playwright Browser on Debian's chromium-headless-shell for the session (fails if missing)."""
+    from browser import BrowserUnavailable, launch_browser
+
+    try:
+        cm = launch_browser()
+        b = cm.__enter__()
+    except BrowserUnavailable as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        yield b
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def browser_page(chromium):
+    """A page in a fresh context (own cookies), viewport browser.VIEWPORT, locale zh-CN."""
+    from browser import new_page
+
+    page = new_page(chromium)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@pytest.fixture
+def live_server():
+    """`base_url = live_server(app)`: serves the ASGI app on 127.0.0.1 until the test ends."""
+    from contextlib import ExitStack
+
+    from browser import live_server as serve
+
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(serve(app))
