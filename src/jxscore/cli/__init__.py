@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jxscore.cli import analysis, barometer, history, report, sign  # noqa: E402
+from jxscore.cli import analysis, barometer, diff, history, portal, report, sign  # noqa: E402
 from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 app = typer.Typer(
@@ -132,7 +132,11 @@ app.command()(collect)
 app.command()(audit)
 app.command()(barometer.barometer)
 app.command()(history.history)
+app.command()(diff.diff)
 app.add_typer(sign.keys_app)
+app.add_typer(portal.db_app)
+app.add_typer(portal.users_app)
+app.command()(portal.serve)
 app.command("verify-pdf")(sign.verify_pdf)
 
 

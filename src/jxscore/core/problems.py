@@ -97,6 +97,12 @@ class Code(StrEnum):
     TABLE_TOO_LARGE = "table-too-large"
     CELL_TOO_LARGE = "cell-too-large"
     DUPLICATE_SHEET = "duplicate-sheet"
+    # two scored runs compared (jxscore diff)
+    RUN_FOLDER = "run-folder"
+    MANIFEST_INVALID = "manifest-invalid"
+    DIFF_YEAR = "diff-year"
+    DIFF_CRITERIA = "diff-criteria"
+    RUN_ROW_MISSING = "run-row-missing"
     # signing (jxscore report --sign-*) and verify-pdf
     SIGN_KEY = "sign-key"
     SIGN_PASS_ENV = "sign-pass-env"
@@ -107,6 +113,18 @@ class Code(StrEnum):
     SIGN_CERT_EXPIRED = "sign-cert-expired"
     SIGN_TSA = "sign-tsa"
     PDF_UNREADABLE = "pdf-unreadable"
+    # the portal's database, accounts and uploads (jxscore.portal)
+    DB_URL = "db-url"
+    DB_UNREACHABLE = "db-unreachable"
+    DB_OUTDATED = "db-outdated"
+    USER_EXISTS = "user-exists"
+    USER_UNKNOWN = "user-unknown"
+    USER_ROLE = "user-role"
+    USER_NAME = "user-name"
+    PASSWORD_EMPTY = "password-empty"
+    UPLOAD_TOO_LARGE = "upload-too-large"
+    UPLOAD_NOT_XLSX = "upload-not-xlsx"
+    UPLOAD_EMPTY = "upload-empty"
 
 
 WARNING_CODES = frozenset({Code.ROW_IGNORED_FUTURE, Code.VALUE_IGNORED_NA, Code.MISSING_SCORED_ZERO,

@@ -1,0 +1,23 @@
+"""Form posts: parsed with limits, refused (403) without the session's CSRF token."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+
+from jxscore.web.security import BodyTooLarge, csrf_ok
+
+MAX_FILES = 5  # evidence files on one objection; a submission has one
+
+
+async def checked_form(request: Request) -> FormData:
+    try:
+        form = await request.form(max_files=MAX_FILES, max_fields=100, max_part_size=64 * 1024)
+    except BodyTooLarge:
+        raise
+    except Exception:  # noqa: BLE001 - malformed multipart, too many parts: a bad request, not a crash
+        raise HTTPException(400)
+    if not csrf_ok(request.session, form.get("csrf_token")):
+        raise HTTPException(403)
+    return form

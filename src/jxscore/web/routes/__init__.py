@@ -1,0 +1,1 @@
+"""Routes, one module per kind of user: auth (everyone), office, city, whatif (office)."""
