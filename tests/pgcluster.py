@@ -8,6 +8,7 @@ own tmp dirs are 0700 root and the server could not enter them).
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -123,6 +124,7 @@ class PgCluster:
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> PgCluster:
         self.root = Path(tempfile.mkdtemp(prefix="jxscore-pg-"))
+        atexit.register(self.stop)  # a test run that dies early leaves no server behind
         try:
             self._prepare_user()
             self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8",
