@@ -230,6 +230,27 @@ class HistoryRun:
         return self.history.warnings
 
 
+@dataclass(frozen=True)
+class DiffOptions:
+    """Two `jxscore score` output folders of one year: the old run (--from) and the new (--to)."""
+
+    old: Path
+    new: Path
+
+
+@dataclass
+class DiffRun:
+    """What moved between two runs (diff.csv)."""
+
+    opts: DiffOptions
+    diff: object  # jxscore.analysis.diff.Diff
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return []
+
+
 # ------------------------------------------------------------------ computing
 
 def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
@@ -372,6 +393,13 @@ def history(opts: HistoryOptions) -> HistoryRun:
     return HistoryRun(opts, build_history(runs, warnings))
 
 
+def diff(opts: DiffOptions) -> DiffRun:
+    """Read two score output folders (every problem of both in one InputError) and compare them."""
+    from jxscore.analysis.diff import diff_runs
+
+    return DiffRun(opts, diff_runs(opts.old, opts.new))
+
+
 def collect(opts: CollectOptions) -> CollectRun:
     """Read the city workbooks and office.xlsx, check them all in one pass (InputError lists every problem)."""
     from jxscore.core.criteria import load_criteria
@@ -483,7 +511,16 @@ def _write_history(run: HistoryRun, stage: Path) -> list[str]:
     return names
 
 
+def _write_diff(run: DiffRun, stage: Path) -> list[str]:
+    from jxscore.analysis.diff import diff_frame
+    from jxscore.io.writers import write_csv
+
+    write_csv(diff_frame(run.diff), stage / "diff.csv")
+    return ["diff.csv"]
+
+
 _WRITERS = {"AuditRun": _write_audit, "BarometerRun": _write_barometer, "CollectRun": _write_collect,
+            "DiffRun": _write_diff,
             "HistoryRun": _write_history,
             "ScoreRun": _write_score,
             "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity, "MethodsRun": _write_methods}
