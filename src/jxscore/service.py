@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from jxscore.resources import default_criteria_path
 
 if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
+    from jxscore.analysis.diff import Diff
     from jxscore.analysis.history import History
     from jxscore.analysis.methods import MethodsComparison
     from jxscore.analysis.scenario import Scenario
@@ -243,7 +244,7 @@ class DiffRun:
     """What moved between two runs (diff.csv)."""
 
     opts: DiffOptions
-    diff: object  # jxscore.analysis.diff.Diff
+    diff: Diff
     files: list[str] = field(default_factory=list)
 
     @property
