@@ -259,3 +259,17 @@ def test_service_diff_and_save(real, tmp_path):
     rows = read_diff_csv(tmp_path / "o" / "diff.csv")
     assert [(r["kind"], r["city"], r["code"], r["rank_old"], r["rank_new"]) for r in rows] == [
         ("city", "景德镇", "", "4", "5"), ("ledger", "景德镇", "A9", "", ""), ("city", "萍乡", "", "5", "4")]
+
+
+def test_manifest_that_is_not_a_score_manifest(runs):
+    a, b = runs
+    (a / "manifest.json").write_text("[]", encoding="utf-8")
+    (b / "manifest.json").write_text(json.dumps({"year": "2024年", "criteria": {}}), encoding="utf-8")
+    with pytest.raises(InputError) as e:
+        diff_runs(a, b)
+    got = sorted((Path(p.file).parent.name, p.code, p.column, p.params["field"]) for p in e.value.problems)
+    assert got == [("A", Code.MANIFEST_INVALID, "", "year"), ("B", Code.MANIFEST_INVALID, "criteria", "criteria"),
+                   ("B", Code.MANIFEST_INVALID, "year", "year")]
+    from jxscore.i18n import message
+
+    assert message(e.value.problems[-1]) == "不是jxscore score写出的manifest.json：缺少“year”或其值无效"

@@ -273,9 +273,17 @@ def _table(run: _Run, name: str, columns: tuple[str, ...], numbers: tuple[str, .
 
 
 def _manifest(run: _Run, problems: list[Problem]) -> dict | None:
+    from jxscore.io.readers import MAX_CSV_BYTES
+
     file = run.file("manifest.json")
     try:
-        data = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+        with (run.folder / "manifest.json").open("rb") as f:
+            raw = f.read(MAX_CSV_BYTES + 1)  # a manifest is ~1 KB: never read a huge file whole
+        if len(raw) > MAX_CSV_BYTES:
+            problems.append(Problem.make(Code.TABLE_TOO_LARGE, file=file, reason="@limit.bytes",
+                                         limit=f"{MAX_CSV_BYTES // 2**20} MB"))
+            return None
+        data = json.loads(raw.decode("utf-8-sig"))
     except json.JSONDecodeError as e:
         problems.append(Problem.make(Code.MANIFEST_INVALID, file=file, row=e.lineno, reason="@why.manifest_json"))
         return None
