@@ -125,6 +125,14 @@ class Code(StrEnum):
     UPLOAD_TOO_LARGE = "upload-too-large"
     UPLOAD_NOT_XLSX = "upload-not-xlsx"
     UPLOAD_EMPTY = "upload-empty"
+    # the portal's rounds, submissions and publications (jxscore.portal.rounds, .publish)
+    ROUND_EXISTS = "round-exists"
+    ROUND_UNKNOWN = "round-unknown"
+    ROUND_LOCKED = "round-locked"
+    ROUND_NOT_LOCKED = "round-not-locked"
+    NOT_ALL_SUBMITTED = "not-all-submitted"
+    WRONG_CITY_BOOK = "wrong-city-book"
+    OFFICE_BOOK_NEEDED = "office-book-needed"
 
 
 WARNING_CODES = frozenset({Code.ROW_IGNORED_FUTURE, Code.VALUE_IGNORED_NA, Code.MISSING_SCORED_ZERO,

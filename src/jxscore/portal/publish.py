@@ -7,13 +7,25 @@ its PDF), `summary` (summary.pdf), `scores`, `ledger`, `verification` (the CSVs)
 
 from __future__ import annotations
 
+import json
+import logging
+import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from jxscore.portal import files
-from jxscore.portal.models import Document, Publication
+from jxscore.core.problems import Code, JxError, Problem
+from jxscore.portal import audit, files
+from jxscore.portal.clock import Clock
+from jxscore.portal.db import transaction
+from jxscore.portal.models import Document, Publication, Round, User
+from jxscore.portal.rounds import PortalError, bundled_criteria_bytes, criteria_of, get_round, latest_submissions
+
+log = logging.getLogger("jxscore.portal")
+DATA_NAME = "data"  # the collected folder's name: part of the manifest's parameters, so of the input hash
 
 OUTPUT_KINDS = {"summary.pdf": "summary", "scores.csv": "scores", "ledger.csv": "ledger",
                 "verification.csv": "verification", "manifest.json": "manifest", "results.xlsx": "results",
@@ -43,3 +55,224 @@ def store_outputs(s: Session, pub: Publication, out: Path, data: Path | None, sl
                 add(f"input:{p.name}", p)
     s.flush()
     return docs
+
+
+# ------------------------------------------------------------------ publishing a round
+
+def publications(s: Session, rnd: Round) -> list[Publication]:
+    return list(s.scalars(select(Publication).where(Publication.round_id == rnd.id)
+                          .order_by(Publication.version.desc())))
+
+
+def get_publication(s: Session, rnd: Round, version: int) -> Publication | None:
+    return s.scalar(select(Publication).where(Publication.round_id == rnd.id, Publication.version == version))
+
+
+def _new_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip: str = "") -> Publication:
+    last = s.scalar(select(func.max(Publication.version)).where(Publication.round_id == rnd.id)) or 0
+    pub = Publication(round_id=rnd.id, version=last + 1, status="rendering", done=0, total=0, message="",
+                      input_hash="", signed=False, created_by=by.id if by else None, created_at=now)
+    s.add(pub)
+    s.flush()
+    audit.record(s, now, audit.Action.PUBLISH, user=by, user_name="(cli)", target=f"{rnd.year} v{pub.version}",
+                 ip=ip)
+    return pub
+
+
+def start_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip: str = "") -> Publication:
+    """A new version (status rendering) of a locked round whose every city submitted a clean workbook."""
+    if rnd.state != "locked":
+        raise PortalError(Problem.make(Code.ROUND_NOT_LOCKED, value=rnd.year))
+    with criteria_of(s, rnd) as (crit, _, _):
+        cities = crit.entity_names
+    latest = latest_submissions(s, rnd)
+    missing = [c for c in cities if c not in latest or latest[c].status != "ok"]
+    if missing:
+        raise PortalError(Problem.make(Code.NOT_ALL_SUBMITTED, value="、".join(missing)))
+    if rnd.office_file_id is None:
+        raise PortalError(Problem.make(Code.OFFICE_BOOK_NEEDED, year=rnd.year))
+    return _new_publication(s, now, rnd, by, ip)
+
+
+def abandon_stale(s: Session, now: datetime) -> int:
+    """Publications left `rendering` by a server that stopped: failed (their documents were never stored).
+
+    Called once when a server's publishing worker starts (one server process per database)."""
+    stale = list(s.scalars(select(Publication).where(Publication.status == "rendering")))
+    for pub in stale:
+        pub.status, pub.message, pub.finished_at = "failed", "服务重启，渲染中断：请重新发布。", now
+        audit.record(s, now, audit.Action.PUBLISH_FAILED, user_name="(server)",
+                     target=f"{pub.round.year} v{pub.version}", detail="interrupted")
+    return len(stale)
+
+
+def _problems_text(e: JxError) -> str:
+    from jxscore.i18n import message
+
+    return "\n".join(" › ".join(x for x in (p.file, p.sheet, p.cell, p.city) if x) + ("：" if p.file or p.city else "")
+                     + message(p, "zh") for p in e.problems)
+
+
+def _materialise(s: Session, rnd: Round, folder: Path) -> Path:
+    """The round's clean submissions as <slug>.xlsx and office.xlsx, under names the server makes."""
+    with criteria_of(s, rnd) as (crit, _, _):
+        slug = {e.name: e.slug for e in crit.entities}
+    returns = folder / "returns"
+    returns.mkdir()
+    for city, sub in latest_submissions(s, rnd).items():
+        if sub.status == "ok" and city in slug:
+            (returns / f"{slug[city]}.xlsx").write_bytes(sub_file(s, sub))
+    (returns / "office.xlsx").write_bytes(rnd.office_file.data)
+    return returns
+
+
+def sub_file(s: Session, sub) -> bytes:
+    from jxscore.portal.models import StoredFile
+
+    return s.get(StoredFile, sub.file_id).data
+
+
+def collected_data(factory: sessionmaker[Session], round_id: int, folder: Path) -> tuple[Path, Path | None]:
+    """The round's submissions collected (`intake.collect` → `write_collected`) into folder/data; returns
+    the data folder and the criteria path for RunOptions (None = bundled). Raises InputError on problems."""
+    from jxscore.io import intake
+
+    with transaction(factory) as s:
+        rnd = s.get(Round, round_id)
+        returns = _materialise(s, rnd, folder)
+        crit_bytes = rnd.criteria_file.data
+        year = rnd.year
+    crit_path = None
+    if crit_bytes != bundled_criteria_bytes():
+        crit_path = folder / "criteria.toml"
+        crit_path.write_bytes(crit_bytes)
+    from jxscore.core.criteria import load_criteria
+    from jxscore.resources import default_criteria_path
+
+    crit = load_criteria(crit_path or default_criteria_path())
+    col = intake.collect(year, returns, crit, crit_path or default_criteria_path())
+    data = folder / DATA_NAME
+    data.mkdir()
+    intake.write_collected(col, crit, data)
+    return data, crit_path
+
+
+def _render(factory: sessionmaker[Session], pub_id: int, clock: Clock, data: Path, crit_path: Path | None,
+            work: Path, sign=None) -> Publication:
+    from jxscore import service
+
+    with transaction(factory) as s:
+        pub = s.get(Publication, pub_id)
+        year = pub.round.year
+        with criteria_of(s, pub.round) as (crit, _, _):
+            slug_to_city = {e.slug: e.name for e in crit.entities}
+
+    def started(n: int) -> None:
+        with transaction(factory) as s:
+            s.get(Publication, pub_id).total = n
+
+    def done(_name: str) -> None:
+        with transaction(factory) as s:
+            p = s.get(Publication, pub_id)
+            p.done = min(p.done + 1, p.total or p.done + 1)
+
+    out = work / "out"
+    run = service.report(service.RunOptions(year, data, crit_path), service.ReportOptions(sign=sign), out,
+                         on_start=started, on_done=done)
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    with transaction(factory) as s:
+        pub = s.get(Publication, pub_id)
+        now = clock()
+        docs = store_outputs(s, pub, out, data, slug_to_city, now)
+        pub.status, pub.input_hash, pub.finished_at = "done", man["input_hash"], now
+        pub.signed = bool(run.signed_by)
+        pub.done = pub.total = max(pub.total, pub.done)
+        audit.record(s, now, audit.Action.PUBLISHED, user_name="(server)", target=f"{year} v{pub.version}",
+                     sha256=man["input_hash"], detail=f"{len(docs)} documents" + ("，已签名" if pub.signed else ""))
+    return pub
+
+
+def _failed(factory: sessionmaker[Session], pub_id: int, clock: Clock, text: str, detail: str) -> Publication:
+    with transaction(factory) as s:
+        pub = s.get(Publication, pub_id)
+        pub.status, pub.message, pub.finished_at = "failed", text, clock()
+        audit.record(s, pub.finished_at, audit.Action.PUBLISH_FAILED, user_name="(server)",
+                     target=f"{pub.round.year} v{pub.version}", detail=detail[:500])
+    return pub
+
+
+def _guarded(factory, pub_id: int, clock: Clock, job: Callable[[Path], Publication],
+             reraise: bool = False) -> Publication:
+    """Run `job` in a temporary folder; any failure leaves the publication failed with no documents
+    (`reraise`: the JxError is raised again after that, for a command line that lists the problems)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="jxscore-pub-") as d:
+            return job(Path(d))
+    except JxError as e:
+        pub = _failed(factory, pub_id, clock, _problems_text(e), ",".join(p.code.value for p in e.problems))
+        if reraise:
+            raise
+        return pub
+    except Exception as e:  # noqa: BLE001 - a background job: logged, and the office told, never left rendering
+        log.exception("publication %s failed", pub_id)
+        return _failed(factory, pub_id, clock, "发布时出现内部错误，已记录：请联系系统管理员。", type(e).__name__)
+
+
+def run_publication(factory: sessionmaker[Session], pub_id: int, clock: Clock, sign=None) -> Publication:
+    """Collect the round's submissions, render with `service.report` and store every document in one
+    transaction (status done); on any problem status failed with the message and no documents."""
+
+    def job(work: Path) -> Publication:
+        with transaction(factory) as s:
+            round_id = s.get(Publication, pub_id).round_id
+        data, crit_path = collected_data(factory, round_id, work)
+        return _render(factory, pub_id, clock, data, crit_path, work, sign)
+
+    return _guarded(factory, pub_id, clock, job)
+
+
+def publish_data(factory: sessionmaker[Session], clock: Clock, year: int, data_path: Path, by: User | None = None,
+                 sign=None) -> Publication:
+    """`jxscore publish`: a collected data folder published as the year's next version, synchronously.
+
+    Opens the year's round (bundled criteria, no office.xlsx: the data is already collected) and locks it
+    when needed; the round's own criteria are used when it exists."""
+    from jxscore.core.criteria import load_criteria
+    from jxscore.core.inputs import check_year
+    from jxscore.portal.rounds import lock
+
+    data_path = Path(data_path)
+    if not data_path.is_dir():
+        raise PortalError(Problem.make(Code.DATA_PATH, file=str(data_path), value=str(data_path)))
+    with transaction(factory) as s:
+        now = clock()
+        rnd = get_round(s, year)
+        if rnd is None:
+            from jxscore.resources import default_criteria_path
+
+            check_year(year, load_criteria(default_criteria_path()))
+            cf = files.put(s, bundled_criteria_bytes(), files.media_for("x.toml"), now)
+            rnd = Round(year=year, state="open", criteria_file_id=cf.id, office_file_id=None,
+                        opened_by=by.id if by else None, opened_at=now)
+            s.add(rnd)
+            s.flush()
+            audit.record(s, now, audit.Action.ROUND_OPENED, user=by, user_name="(cli)", target=str(year),
+                         detail=f"criteria {cf.sha256}; data {data_path.name}")
+        if rnd.state != "locked":
+            lock(s, now, rnd, by)
+        pub = _new_publication(s, now, rnd, by)
+        crit_bytes = rnd.criteria_file.data
+        pub_id = pub.id
+
+    def job(work: Path) -> Publication:
+        crit_path = None
+        if crit_bytes != bundled_criteria_bytes():
+            crit_path = work / "criteria.toml"
+            crit_path.write_bytes(crit_bytes)
+        return _render(factory, pub_id, clock, data_path, crit_path, work, sign)
+
+    return _guarded(factory, pub_id, clock, job, reraise=True)
+
+
+def documents(s: Session, pub: Publication) -> list[Document]:
+    return list(s.scalars(select(Document).where(Document.publication_id == pub.id).order_by(Document.id)))
