@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
 from jxscore.portal.clock import Clock, system_clock
-from jxscore.web.deps import LoginRequired
+from jxscore.web.deps import LoginRequired, viewer
 from jxscore.web.pages import STATIC, render
 from jxscore.web.security import BodyLimit, SecurityHeaders
 
@@ -88,7 +88,7 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 404 and request.session.get("uid") is None:
+        if exc.status_code == 404 and viewer(request) is None:
             return RedirectResponse("/login", status_code=303)  # anonymous: nothing to learn about what exists
         code = exc.status_code if exc.status_code in ERRORS else 400
         title, text = ERRORS[code]
@@ -102,6 +102,10 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)  # the log keeps it, not the page
+        try:
+            viewer(request)
+        except Exception:  # noqa: BLE001 - the database itself may be what failed
+            request.state.user = None
         title, text = ERRORS[500]
         return render(request, "error.html", status=500, title=title, text=text)
 

@@ -17,6 +17,16 @@ from starlette.exceptions import HTTPException
 from jxscore.portal.models import User
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is signed in, as pages show it: a plain copy that outlives the request's transaction (error pages)."""
+
+    id: int
+    name: str
+    role: str
+    city: str | None
+
+
 class LoginRequired(Exception):
     """Raised for an anonymous visitor; the app answers 303 → /login."""
 
@@ -45,8 +55,22 @@ def current_user(request: Request, s: Session = Depends(db)) -> User | None:
         request.session.clear()  # disabled, removed or password changed since: signed out
         request.state.user = None
         return None
-    request.state.user = u
+    request.state.user = Viewer(u.id, u.name, u.role, u.city)
     return u
+
+
+def viewer(request: Request) -> Viewer | None:
+    """The signed-in user for a page no dependency ran for (an unknown path's 404, an error page)."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    request.state.user = None
+    uid = request.session.get("uid")
+    if uid is not None:
+        with request.app.state.portal.sessions() as s:
+            u = s.get(User, uid)
+            if u is not None and not u.disabled and request.session.get("pw") == u.password_hash[-16:]:
+                request.state.user = Viewer(u.id, u.name, u.role, u.city)
+    return request.state.user
 
 
 def signed_in(user: User | None = Depends(current_user)) -> User:
