@@ -8,13 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from portal_util import START, add, client, csrf, login, new_engine
 from sqlalchemy import select, text
 
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import DatabaseError, check_schema, make_engine, sessions, transaction
 from jxscore.portal.models import AuditEvent, User
 from jxscore.web.app import create_app
+from portal_util import START, add, client, csrf, login, new_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
