@@ -86,7 +86,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer, sa.ForeignKey("users.id")),
         _ts("created_at"),
         _ts("finished_at", True),
-        sa.UniqueConstraint("round_id", "version"),
+        sa.UniqueConstraint("round_id", "version", name="uq_publications_round_version"),
     )
     op.create_table(
         "documents",
@@ -95,7 +95,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("city", sa.String(16), nullable=False, server_default=""),
         sa.Column("file_id", sa.String(32), sa.ForeignKey("stored_files.id"), nullable=False),
-        sa.UniqueConstraint("publication_id", "kind", "city"),
+        sa.UniqueConstraint("publication_id", "kind", "city", name="uq_documents_kind_city"),
     )
     op.create_table(
         "audit_events",
