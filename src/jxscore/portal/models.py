@@ -120,11 +120,12 @@ class Publication(Base):
     """One published version of a round's results; never changed once done (publishing again adds one)."""
 
     __tablename__ = "publications"
-    __table_args__ = (UniqueConstraint("round_id", "version"),)
+    __table_args__ = (UniqueConstraint("round_id", "version", "revision", name="uq_publications_version_revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # the version of the round that goes through 公示
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # re-scored during 复查: 2, 3, …
     status: Mapped[str] = mapped_column(String(16))  # rendering | done | failed
     done: Mapped[int] = mapped_column(Integer, default=0)  # documents rendered so far
     total: Mapped[int] = mapped_column(Integer, default=0)
@@ -143,7 +144,7 @@ class Document(Base):
     """A file of a publication: a city's scorecard (city set) or a provincial file (city empty)."""
 
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("publication_id", "kind", "city"),)
+    __table_args__ = (UniqueConstraint("publication_id", "kind", "city", name="uq_documents_kind_city"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
@@ -169,3 +170,60 @@ class AuditEvent(Base):
     sha256: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+STAGES = ("公示", "复查", "审定", "公告")  # after 草稿 (the round collecting data), in this order, never back
+
+
+class StageEvent(Base):
+    """A version of a round entering a stage (append-only): the current stage is the last one entered."""
+
+    __tablename__ = "stage_events"
+    __table_args__ = (UniqueConstraint("round_id", "version", "stage", name="uq_stage_events_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 公示: objections accepted until then
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Objection(Base):
+    """A city's 异议 to one of its ledger rows or findings, and the office's answer (采纳 / 不予采纳)."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))  # the results objected to
+    city: Mapped[str] = mapped_column(String(16), index=True)
+    target: Mapped[str] = mapped_column(String(120))  # ledger:A1 | finding:<code>:<key>
+    target_label: Mapped[str] = mapped_column(String(400), default="")  # what the city saw, as it saw it
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | accepted | rejected
+    filed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    correction_file_id: Mapped[str | None] = mapped_column(ForeignKey("stored_files.id"))  # corrected workbook
+    result_publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id"))  # the re-score
+
+    files: Mapped[list[ObjectionFile]] = relationship(order_by="ObjectionFile.id")
+
+
+class ObjectionFile(Base):
+    """Evidence attached to an objection (PDF or image), stored under a generated id."""
+
+    __tablename__ = "objection_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("stored_files.id"))
+    label: Mapped[str] = mapped_column(String(100), default="")  # a cleaned display name, never a path
+
+    file: Mapped[StoredFile] = relationship()
