@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from jxscore.portal.db import DatabaseError, _alembic_config, check_schema, current_revision, head_revision, make_engine
 
@@ -48,7 +49,7 @@ def test_upgrade_from_0001_keeps_the_rows(engine):
         # a second revision of version 1 is now allowed; a second (version 1, revision 1) is not
         c.execute(text("INSERT INTO publications (id, round_id, version, revision, status, created_at) "
                        "VALUES (2, 1, 1, 2, 'done', '2025-01-03 00:00:00')"))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with engine.begin() as c:
             c.execute(text("INSERT INTO publications (id, round_id, version, revision, status, created_at) "
                            "VALUES (3, 1, 1, 2, 'done', '2025-01-03 00:00:00')"))
