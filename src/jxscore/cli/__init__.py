@@ -137,6 +137,7 @@ app.add_typer(sign.keys_app)
 app.add_typer(portal.db_app)
 app.add_typer(portal.users_app)
 app.command()(portal.serve)
+app.command()(portal.publish)
 app.command("verify-pdf")(sign.verify_pdf)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from jxscore.cli.common import DEBUG, fail_on_errors
+from jxscore.cli.common import DEBUG, YEAR, fail_on_errors
+from jxscore.cli.report import SIGN_CERT, SIGN_KEY, SIGN_PASS_ENV
 
 DB = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default sqlite:///jxscore.db in the working folder, or $JXSCORE_DB).")]
@@ -94,13 +96,49 @@ def serve(db: DB = None,
           port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
           secure_cookies: Annotated[bool, typer.Option(
               "--secure-cookies", help="Mark the session cookie Secure (behind HTTPS).")] = False,
+          sign_key: SIGN_KEY = None, sign_cert: SIGN_CERT = None, sign_pass_env: SIGN_PASS_ENV = None,
           debug: DEBUG = False) -> None:
-    """Serve the portal (refuses an out-of-date database schema: run `jxscore db upgrade` first)."""
+    """Serve the portal (refuses an out-of-date database schema: run `jxscore db upgrade` first); with
+    --sign-key/--sign-cert every publication's PDFs are signed."""
     import uvicorn
 
+    from jxscore.cli.report import sign_options
     from jxscore.web.app import create_app
 
     with fail_on_errors(debug):
-        app = create_app(db, secure_cookies=secure_cookies)
+        sign = _checked_sign(sign_options(sign_key, sign_cert, None, False, None, sign_pass_env))
+        app = create_app(db, secure_cookies=secure_cookies, sign=sign)
     typer.echo(f"门户已启动：http://{host}:{port}/  （Ctrl+C 停止）")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+
+
+def _checked_sign(sign):
+    """The signing options with the key, passphrase and certificate checked now (SignError), not at publishing."""
+    if sign is not None:
+        from jxscore.report.sign import load_signer
+
+        load_signer(sign)
+    return sign
+
+
+def publish(year: YEAR,
+            data: Annotated[Path, typer.Option("--data", help="Collected data folder (as `jxscore score` takes).")],
+            db: DB = None, sign_key: SIGN_KEY = None, sign_cert: SIGN_CERT = None,
+            sign_pass_env: SIGN_PASS_ENV = None, debug: DEBUG = False) -> None:
+    """Publish a year's results from a data folder: the next version of the year's round (opened and locked
+    when needed), every document stored in the portal's database with its SHA-256."""
+    from jxscore.cli.report import sign_options
+    from jxscore.portal.clock import system_clock
+    from jxscore.portal.db import open_db, transaction
+    from jxscore.portal.publish import documents, publish_data
+
+    with fail_on_errors(debug):
+        sign = _checked_sign(sign_options(sign_key, sign_cert, None, False, None, sign_pass_env))
+        factory = open_db(db)
+        pub = publish_data(factory, system_clock, year, data, sign=sign)
+        with transaction(factory) as s:
+            docs = [(d.kind, d.city, d.file.sha256) for d in documents(s, s.get(type(pub), pub.id))]
+    signed = "，已签名" if pub.signed else ""
+    typer.echo(f"已发布 {year}年度第{pub.version}版（输入数据指纹 {pub.input_hash}{signed}），{len(docs)}个文件：")
+    for kind, city, sha in docs:
+        typer.echo(f"  {sha}  {kind}{' ' + city if city else ''}")

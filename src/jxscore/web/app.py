@@ -65,8 +65,9 @@ def _key(factory: sessionmaker[Session]) -> str:
 
 
 def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure_cookies: bool = False,
-               engine: Engine | None = None) -> FastAPI:
-    """The portal on `db_url` (default the SQLite file); refuses an out-of-date schema (DatabaseError)."""
+               engine: Engine | None = None, sign=None) -> FastAPI:
+    """The portal on `db_url` (default the SQLite file); refuses an out-of-date schema (DatabaseError).
+    `sign`: a report.sign.SignOptions that every publication's PDFs are signed with."""
     from jxscore.portal.db import check_schema, make_engine, sessions
 
     engine = engine or make_engine(db_url)
@@ -75,6 +76,7 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
     by_slug, cities = _cities()
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)  # no API browser on a government portal
     app.state.portal = Portal(engine, factory, clock, by_slug, {v: k for k, v in by_slug.items()}, cities)
+    app.state.portal.extra["sign"] = sign
 
     app.add_middleware(SessionMiddleware, secret_key=_key(factory), session_cookie="jxscore_session",
                        max_age=8 * 3600, same_site="strict", https_only=secure_cookies)
