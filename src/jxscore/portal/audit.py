@@ -27,6 +27,11 @@ class Action:
     PUBLISHED = "published"
     PUBLISH_FAILED = "publish-failed"
     DOWNLOAD = "download"
+    STAGE = "stage"
+    OBJECTION = "objection"
+    EVIDENCE = "evidence"
+    ANSWER = "answer"
+    RESCORE = "rescore"
 
 
 def record(s: Session, now: datetime, action: str, *, user: User | None = None, user_name: str = "",

@@ -1,0 +1,223 @@
+"""The review cycle of a round's version: 公示 → 复查 → 审定 → 公告, objections (异议) and their answers.
+
+A stage is entered by a deliberate office act and never left backwards; each entry is an append-only
+`StageEvent` (the audit log records it too). Deadlines are read on the clock the caller passes in, in
+China Standard Time: a 公示 window ends at 24:00 北京时间 of its last day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jxscore.core.problems import Code, Problem
+from jxscore.portal import audit, files
+from jxscore.portal.clock import CST, cst
+from jxscore.portal.models import STAGES, Objection, ObjectionFile, Publication, Round, StageEvent, User
+from jxscore.portal.rounds import MAX_UPLOAD, PortalError
+
+WINDOW_DAYS = 15  # "有异议的，可在15日内申请复查"
+MAX_EVIDENCE = 5
+EVIDENCE_MAGIC = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+STATUS_NAMES = {"open": "待答复", "accepted": "采纳", "rejected": "不予采纳"}
+
+
+class ReviewError(PortalError):
+    """A stage change, objection or answer refused (out of order, window closed, not the city's own row)."""
+
+
+def window_end_for(day: date) -> datetime:
+    """The end of a 公示 window opened on `day` (北京时间): 24:00 of its 15th day, as an aware datetime."""
+    return datetime.combine(day + timedelta(days=WINDOW_DAYS + 1), time(0, 0), tzinfo=CST)
+
+
+def _last_event(s: Session, round_id: int, version: int) -> StageEvent | None:
+    return s.scalar(select(StageEvent).where(StageEvent.round_id == round_id, StageEvent.version == version)
+                    .order_by(StageEvent.id.desc()).limit(1))
+
+
+def stage_of(s: Session, rnd: Round, version: int) -> str | None:
+    """The version's current stage, None while it has not been put up for 公示."""
+    ev = _last_event(s, rnd.id, version)
+    return ev.stage if ev else None
+
+
+def stages(s: Session, rnd: Round, version: int) -> list[StageEvent]:
+    return list(s.scalars(select(StageEvent).where(StageEvent.round_id == rnd.id, StageEvent.version == version)
+                          .order_by(StageEvent.id)))
+
+
+def window_end(s: Session, rnd: Round, version: int) -> datetime | None:
+    ev = s.scalar(select(StageEvent).where(StageEvent.round_id == rnd.id, StageEvent.version == version,
+                                           StageEvent.stage == "公示"))
+    return ev.window_end if ev else None
+
+
+def latest_revision(s: Session, rnd: Round, version: int) -> Publication | None:
+    """The version's newest finished revision: the results a city reads and objects to."""
+    return s.scalar(select(Publication).where(Publication.round_id == rnd.id, Publication.version == version,
+                                              Publication.status == "done")
+                    .order_by(Publication.revision.desc()).limit(1))
+
+
+def rendering(s: Session, rnd: Round, version: int) -> bool:
+    return s.scalar(select(func.count()).select_from(Publication).where(
+        Publication.round_id == rnd.id, Publication.version == version, Publication.status == "rendering")) > 0
+
+
+def open_objections(s: Session, rnd: Round, version: int) -> int:
+    return s.scalar(select(func.count()).select_from(Objection).where(
+        Objection.round_id == rnd.id, Objection.version == version, Objection.status == "open"))
+
+
+def enter_stage(s: Session, now: datetime, rnd: Round, version: int, stage: str, by: User | None, *,
+                window_ends: datetime | None = None, ip: str = "") -> StageEvent:
+    """Move `version` on to `stage`: only the next one, and only when what it needs is done."""
+    if stage not in STAGES:
+        raise ReviewError(Problem.make(Code.STAGE_ORDER, value=stage, expected="、".join(STAGES), current="—"))
+    cur = stage_of(s, rnd, version)
+    want = STAGES[0] if cur is None else (STAGES[STAGES.index(cur) + 1] if cur != STAGES[-1] else None)
+    if stage != want:
+        raise ReviewError(Problem.make(Code.STAGE_ORDER, value=stage, current=cur or "草稿",
+                                       expected=want or "（已是最后一个阶段）"))
+    if latest_revision(s, rnd, version) is None or rendering(s, rnd, version):
+        raise ReviewError(Problem.make(Code.STAGE_NOT_READY, value=stage, why="@why.rendering"))
+    if stage == "公示":
+        window_ends = window_ends or window_end_for(now.astimezone(CST).date())
+        if window_ends <= now:
+            raise ReviewError(Problem.make(Code.WINDOW_PAST, value=cst(window_ends)))
+    elif stage == "复查":
+        end = window_end(s, rnd, version)
+        if end is not None and now < end:
+            raise ReviewError(Problem.make(Code.WINDOW_STILL_OPEN, value=cst(end)))
+    elif stage == "审定":
+        n = open_objections(s, rnd, version)
+        if n:
+            raise ReviewError(Problem.make(Code.OBJECTIONS_OPEN, value=n))
+    ev = StageEvent(round_id=rnd.id, version=version, stage=stage, at=now, user_id=by.id if by else None,
+                    window_end=window_ends if stage == "公示" else None)
+    s.add(ev)
+    audit.record(s, now, audit.Action.STAGE, user=by, user_name="(cli)", target=f"{rnd.year} v{version} {stage}",
+                 detail=f"window_end={cst(window_ends)}" if stage == "公示" else "", ip=ip)
+    s.flush()
+    return ev
+
+
+def may_publish_new_version(s: Session, rnd: Round) -> None:
+    """A new version is a correction after 审定 (or the first one); during 公示/复查 corrections go through
+    objections and re-scoring of the same version."""
+    last = s.scalar(select(func.max(Publication.version)).where(Publication.round_id == rnd.id,
+                                                                 Publication.status == "done"))
+    if last is None:
+        return
+    cur = stage_of(s, rnd, last)
+    if cur in ("公示", "复查"):
+        raise ReviewError(Problem.make(Code.VERSION_IN_REVIEW, value=last, current=cur))
+
+
+# ------------------------------------------------------------------ objections
+
+@dataclass(frozen=True)
+class Target:
+    """Something in a city's results it may object to: a ledger row or a verification finding."""
+
+    key: str  # ledger:A1 | finding:P-DUP:XM3601001
+    label: str  # as the city reads it
+
+
+def evidence_problems(name: str, data: bytes) -> list[Problem]:
+    shown = (name or "").replace("\\", "/").rsplit("/", 1)[-1][:100]
+    if not data:
+        return [Problem.make(Code.UPLOAD_EMPTY, file=shown)]
+    if len(data) > MAX_UPLOAD:
+        return [Problem.make(Code.UPLOAD_TOO_LARGE, file=shown, value=f"{len(data) / 2**20:.1f} MB", limit="10 MB")]
+    if not any(data.startswith(m) for m in EVIDENCE_MAGIC):
+        return [Problem.make(Code.EVIDENCE_TYPE, file=shown)]
+    return []
+
+
+def _label(name: str) -> str:
+    """A display name for an evidence file: its last path part, printable characters only, 100 at most."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')[:100] or "证明材料"
+
+
+def file_objection(s: Session, now: datetime, rnd: Round, version: int, city: str, target: str,
+                   targets: list[Target], text: str, evidence: list[tuple[str, bytes]], by: User,
+                   ip: str = "") -> Objection:
+    """A city's objection during 公示, before the window's end, to one of its own rows or findings."""
+    problems: list[Problem] = []
+    if stage_of(s, rnd, version) != "公示":
+        raise ReviewError(Problem.make(Code.WINDOW_CLOSED, value=stage_of(s, rnd, version) or "草稿",
+                                       end=cst(window_end(s, rnd, version))))
+    end = window_end(s, rnd, version)
+    if end is not None and now >= end:
+        raise ReviewError(Problem.make(Code.WINDOW_CLOSED, value="公示", end=cst(end)))
+    by_key = {t.key: t for t in targets}
+    if target not in by_key:
+        problems.append(Problem.make(Code.OBJECTION_TARGET, value=target[:120], city=city))
+    text = (text or "").strip()
+    if not text:
+        problems.append(Problem.make(Code.OBJECTION_TEXT))
+    if len(evidence) > MAX_EVIDENCE:
+        problems.append(Problem.make(Code.EVIDENCE_COUNT, value=len(evidence), limit=MAX_EVIDENCE))
+    for name, data in evidence:
+        problems += evidence_problems(name, data)
+    if problems:
+        raise ReviewError(problems)
+    pub = latest_revision(s, rnd, version)
+    o = Objection(round_id=rnd.id, version=version, publication_id=pub.id, city=city, target=target,
+                  target_label=by_key[target].label[:400], text=text[:5000], status="open", filed_by=by.id,
+                  filed_at=now)
+    s.add(o)
+    s.flush()
+    for name, data in evidence:
+        kind = next(m for magic, m in EVIDENCE_MAGIC.items() if data.startswith(magic))
+        f = files.put(s, data, kind, now)
+        s.add(ObjectionFile(objection_id=o.id, file_id=f.id, label=_label(name)))
+        audit.record(s, now, audit.Action.EVIDENCE, user=by, target=f"objection {o.id}", sha256=f.sha256, ip=ip)
+    audit.record(s, now, audit.Action.OBJECTION, user=by, target=f"{rnd.year} v{version} {city} {target}",
+                 detail=f"objection {o.id}", ip=ip)
+    s.flush()
+    return o
+
+
+def objections(s: Session, rnd: Round, version: int | None = None, city: str | None = None) -> list[Objection]:
+    q = select(Objection).where(Objection.round_id == rnd.id).order_by(Objection.id)
+    if version is not None:
+        q = q.where(Objection.version == version)
+    if city is not None:
+        q = q.where(Objection.city == city)
+    return list(s.scalars(q))
+
+
+def get_objection(s: Session, rnd: Round, objection_id: int, city: str | None = None) -> Objection | None:
+    """The objection, or None when it is not this round's — or not this city's (the caller answers 404)."""
+    o = s.get(Objection, objection_id)
+    if o is None or o.round_id != rnd.id or (city is not None and o.city != city):
+        return None
+    return o
+
+
+def answer_objection(s: Session, now: datetime, rnd: Round, o: Objection, accept: bool, reason: str,
+                     correction_file_id: str | None, by: User, ip: str = "") -> Objection:
+    """采纳 (with the corrected workbook already checked and stored) or 不予采纳 (with a reason), during 复查."""
+    if stage_of(s, rnd, o.version) != "复查":
+        raise ReviewError(Problem.make(Code.ANSWER_STAGE, value=stage_of(s, rnd, o.version) or "草稿"))
+    if o.status != "open":
+        raise ReviewError(Problem.make(Code.OBJECTION_ANSWERED, value=o.id))
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ReviewError(Problem.make(Code.REASON_REQUIRED))
+    if accept and correction_file_id is None:
+        raise ReviewError(Problem.make(Code.CORRECTION_REQUIRED))
+    o.status = "accepted" if accept else "rejected"
+    o.answer, o.answered_by, o.answered_at = reason[:5000], by.id, now
+    o.correction_file_id = correction_file_id
+    audit.record(s, now, audit.Action.ANSWER, user=by, target=f"objection {o.id}",
+                 detail=STATUS_NAMES[o.status], ip=ip)
+    s.flush()
+    return o
