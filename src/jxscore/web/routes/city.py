@@ -1,0 +1,118 @@
+"""What a city reads (issue 14 item 5): its home, its scorecard page, PDF and ledger, the published ranking.
+
+Every city route goes through `city_scope` (another city → the same 404 as a page that does not exist) and
+answers 404 before publication; the office sees every city. `?v=N` reads an older published version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from jxscore.portal import audit, views
+from jxscore.portal.models import Publication, Round, Submission, User
+from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, own_city, signed_in
+from jxscore.web.pages import render
+
+router = APIRouter()
+
+
+def _publication(s: Session, year: int, v: int | None) -> Publication:
+    """The published version asked for (latest without `v`); 404 for everyone before publication."""
+    if v is not None and not 1 <= v <= 10_000:
+        raise HTTPException(404)
+    pub = views.published(s, year, v)
+    if pub is None:
+        raise HTTPException(404)
+    return pub
+
+
+def _download_name(slug: str, year: int, version: int, city: str, ext: str) -> str:
+    """`attachment` with a server-made ASCII name and its Chinese form as RFC 5987 filename*."""
+    ascii_name = f"{slug}-{year}-v{version}.{ext}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(f'{city}-{year}-v{version}.{ext}')}"
+
+
+def _audit_office_download(s: Session, t: datetime, request: Request, sc: CityScope, what: str, pub: Publication,
+                           sha: str) -> None:
+    if sc.user.role == "office":
+        audit.record(s, t, audit.Action.DOWNLOAD, user=sc.user, target=f"{sc.year}/{sc.slug}/{what}",
+                     sha256=sha, detail=f"v{pub.version}", ip=client_ip(request))
+
+
+@router.get("/city")
+def city_home(request: Request, user: User = Depends(own_city), s: Session = Depends(db)) -> Response:
+    """The signed-in city's rounds: submission state while open, results once published."""
+    portal = request.app.state.portal
+    slug = portal.slug_by_city.get(user.city or "", "")
+    rounds = []
+    for rnd in s.scalars(select(Round).order_by(Round.year.desc())):
+        last = s.scalars(select(Submission).where(Submission.round_id == rnd.id, Submission.city == user.city)
+                         .order_by(Submission.id.desc()).limit(1)).first()
+        pub = views.published(s, rnd.year)
+        row = None
+        if pub is not None:
+            row = next((r for r in views.ranking(s, pub) if r.city == user.city), None)
+        rounds.append({"year": rnd.year, "state": rnd.state, "submission": last, "pub": pub, "row": row})
+    return render(request, "city_home.html", title=f"{user.city}", city=user.city, slug=slug, rounds=rounds,
+                  history=views.city_history(s, user.city or ""))
+
+
+@router.get("/{year}/{slug}/")
+def scorecard_page(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
+                   s: Session = Depends(db)) -> Response:
+    pub = _publication(s, sc.year, v)
+    card = views.city_card(s, pub, sc.city)
+    if card is None:
+        raise HTTPException(404)
+    has_pdf = views.document(s, pub, "scorecard", sc.city) is not None
+    return render(request, "city_card.html", title=f"{sc.city} {sc.year}年度考核结果", card=card, scope=sc,
+                  has_pdf=has_pdf, history=views.city_history(s, sc.city), versions=views.versions(s, sc.year),
+                  latest=views.published(s, sc.year).version, query=f"?v={pub.version}" if v is not None else "")
+
+
+@router.get("/{year}/{slug}/scorecard.pdf")
+def scorecard_pdf(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
+                  s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+    pub = _publication(s, sc.year, v)
+    f = views.document(s, pub, "scorecard", sc.city)
+    if f is None:
+        raise HTTPException(404)
+    _audit_office_download(s, t, request, sc, "scorecard.pdf", pub, f.sha256)
+    return Response(f.data, media_type="application/pdf",
+                    headers={"Content-Disposition": _download_name(sc.slug, sc.year, pub.version, sc.city, "pdf")})
+
+
+@router.get("/{year}/{slug}/ledger.csv")
+def ledger_csv(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
+               s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+    """The city's own ledger rows only (never the province's file), formula-safe."""
+    pub = _publication(s, sc.year, v)
+    header, rows = views.city_ledger_rows(s, pub, sc.city)
+    if not rows:
+        raise HTTPException(404)
+    data = views.ledger_csv(header, rows)
+    from jxscore.portal.files import sha256
+
+    _audit_office_download(s, t, request, sc, "ledger.csv", pub, sha256(data))
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": _download_name(sc.slug, sc.year, pub.version, sc.city, "csv")})
+
+
+@router.get("/{year}/ranking")
+def ranking_page(request: Request, year: int, v: int | None = None, user: User = Depends(signed_in),
+                 s: Session = Depends(db)) -> Response:
+    pub = _publication(s, year, v)
+    rnd = pub.round
+    nm = views.names(s, rnd)
+    cats = views.category_codes(s, pub)
+    return render(request, "ranking.html", title=f"{year}年度考核结果排名", year=year, pub=pub,
+                  rows=views.ranking(s, pub), cats=[(c, nm.categories.get(c, c)) for c in cats], names=nm,
+                  slug_by_city=request.app.state.portal.slug_by_city, versions=views.versions(s, year),
+                  latest=views.published(s, year).version)
