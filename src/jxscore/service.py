@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from jxscore.resources import default_criteria_path
 
 if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
+    import datetime as dt
+
     from jxscore.analysis.diff import Diff
     from jxscore.analysis.history import History
     from jxscore.analysis.methods import MethodsComparison
@@ -24,6 +26,7 @@ if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
     from jxscore.core.criteria import Criteria
     from jxscore.core.engine import Result
     from jxscore.core.inputs import Inputs
+    from jxscore.report.announce import Mark
     from jxscore.report.sign import SignOptions
 
 
@@ -70,6 +73,7 @@ class ReportOptions:
     jobs: int | None = None
     sign: SignOptions | None = None  # sign every PDF (jxscore.report.sign), in the same atomic step
     history: Path | None = None  # a history folder (DIR/2021, …): each card gets its 历年考核结果 (§11)
+    mark: Mark | None = None  # 公示稿/征求意见稿 with the window's end and version, on every page (issue 15)
 
 
 @dataclass
@@ -229,6 +233,29 @@ class HistoryRun:
     @property
     def warnings(self) -> list:
         return self.history.warnings
+
+
+@dataclass(frozen=True)
+class AnnounceOptions:
+    """The 公告 of an approved year: who issues it, its date (北京时间) and the round's version."""
+
+    issuer: str = "江西省人民政府办公厅"
+    date: dt.date | None = None  # None: today in 北京时间
+    version: int = 1
+
+
+@dataclass
+class AnnounceRun:
+    """A scored year and its announcement (announcement.pdf)."""
+
+    score: ScoreRun
+    options: AnnounceOptions
+    date: dt.date
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list:
+        return self.score.warnings
 
 
 @dataclass(frozen=True)
@@ -401,6 +428,16 @@ def diff(opts: DiffOptions) -> DiffRun:
     return DiffRun(opts, diff_runs(opts.old, opts.new))
 
 
+def announce(opts: RunOptions, ao: AnnounceOptions) -> AnnounceRun:
+    """Score the year as `score` does (same manifest, so the same input hash) for its 公告; the CJK font
+    is checked before scoring, like `report`."""
+    from jxscore.report.announce import today_cst
+    from jxscore.report.fonts import cjk_font_file
+
+    cjk_font_file()
+    return AnnounceRun(score(opts), ao, ao.date or today_cst())
+
+
 def collect(opts: CollectOptions) -> CollectRun:
     """Read the city workbooks and office.xlsx, check them all in one pass (InputError lists every problem)."""
     from jxscore.core.criteria import load_criteria
@@ -512,6 +549,15 @@ def _write_history(run: HistoryRun, stage: Path) -> list[str]:
     return names
 
 
+def _write_announce(run: AnnounceRun, stage: Path) -> list[str]:
+    from jxscore.report.announce import announcement_pdf
+
+    s, ao = run.score, run.options
+    announcement_pdf(s.result, s.manifest, stage / "announcement.pdf", issuer=ao.issuer, date=run.date,
+                     version=ao.version)
+    return ["announcement.pdf"]
+
+
 def _write_diff(run: DiffRun, stage: Path) -> list[str]:
     from jxscore.analysis.diff import diff_frame
     from jxscore.io.writers import write_csv
@@ -520,7 +566,8 @@ def _write_diff(run: DiffRun, stage: Path) -> list[str]:
     return ["diff.csv"]
 
 
-_WRITERS = {"AuditRun": _write_audit, "BarometerRun": _write_barometer, "CollectRun": _write_collect,
+_WRITERS = {"AnnounceRun": _write_announce,
+            "AuditRun": _write_audit, "BarometerRun": _write_barometer, "CollectRun": _write_collect,
             "DiffRun": _write_diff,
             "HistoryRun": _write_history,
             "ScoreRun": _write_score,
@@ -559,7 +606,7 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
         jxmap.check([e.code for e in run.score.result.criteria.entities])  # boundaries there, before writing
         with staged_output(out) as stage:
             todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html,
-                            **({"history": run.history} if run.history is not None else {}))
+                            **({"history": run.history} if run.history is not None else {}), mark=ro.mark)
             cards, summary = cards_then_summary(todo)
             if on_start:
                 on_start(len(todo))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from jxscore.cli import analysis, barometer, diff, history, portal, report, sign  # noqa: E402
+from jxscore.cli import analysis, announce, barometer, diff, history, portal, report, sign  # noqa: E402
 from jxscore.cli.common import ALLOW_MISSING, CRITERIA, DATA, DEBUG, OUT, YEAR, fail_on_errors, opts
 
 app = typer.Typer(
@@ -133,6 +133,7 @@ app.command()(audit)
 app.command()(barometer.barometer)
 app.command()(history.history)
 app.command()(diff.diff)
+app.command()(announce.announce)
 app.add_typer(sign.keys_app)
 app.add_typer(portal.db_app)
 app.add_typer(portal.users_app)

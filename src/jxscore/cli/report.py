@@ -32,6 +32,11 @@ STAMP = Annotated[bool, typer.Option(
 TSA = Annotated[str | None, typer.Option("--tsa", help="Timestamp server URL (RFC 3161): PAdES B-T instead of B-B.")]
 HISTORY = Annotated[Path | None, typer.Option(
     "--history", help="History folder (DIR/2021, DIR/2022, …): each card gets its 历年考核结果 for the earlier years.")]
+MARK = Annotated[str | None, typer.Option(
+    "--mark", help="Provisional mark on every page of the cards and the summary: 公示稿 or 征求意见稿.")]
+WINDOW_END = Annotated[str | None, typer.Option(
+    "--window-end", help="With --mark: end of the 公示 window in 北京时间, e.g. 2025-03-15T17:00 (a date = 24:00).")]
+VERSION = Annotated[int | None, typer.Option("--version", help="With --mark: the round's version (default 1).")]
 SIGN_PASS_ENV = Annotated[str | None, typer.Option(
     "--sign-pass-env", help="Name of the environment variable holding the key's passphrase (never the passphrase).")]
 
@@ -39,7 +44,8 @@ SIGN_PASS_ENV = Annotated[str | None, typer.Option(
 def report(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_missing: ALLOW_MISSING = False,
            html: HTML = False, jobs: JOBS = None, sign_key: SIGN_KEY = None, sign_cert: SIGN_CERT = None,
            sign_chain: SIGN_CHAIN = None, stamp: STAMP = False, tsa: TSA = None,
-           sign_pass_env: SIGN_PASS_ENV = None, history: HISTORY = None, debug: DEBUG = False) -> None:
+           sign_pass_env: SIGN_PASS_ENV = None, history: HISTORY = None, mark: MARK = None,
+           window_end: WINDOW_END = None, version: VERSION = None, debug: DEBUG = False) -> None:
     """Score and render OUT/scorecards/<slug>.pdf for every city and OUT/summary.pdf (atomically);
     with --sign-key/--sign-cert every PDF is signed in the same step."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -59,9 +65,12 @@ def report(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_mi
 
     with fail_on_errors(debug):
         sign = sign_options(sign_key, sign_cert, sign_chain, stamp, tsa, sign_pass_env)
+        from jxscore.report.announce import make_mark
+
+        marked = make_mark(mark, window_end, version)
     with fail_on_errors(debug), progress:
         run = service.report(opts(year, data, criteria, allow_missing),
-                             service.ReportOptions(html=html, jobs=jobs, sign=sign, history=history), out,
+                             service.ReportOptions(html=html, jobs=jobs, sign=sign, history=history, mark=marked), out,
                              on_start=started, on_done=done)
     echo_warnings(run.warnings)
     echo_ranking(run.score.result)

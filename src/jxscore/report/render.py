@@ -120,19 +120,25 @@ def render_job(job: Job, out: Path) -> str:
     return job.pdf
 
 
-def jobs_for(result, inputs, manifest: dict, *, html: bool = False, history=None) -> list[Job]:
+def jobs_for(result, inputs, manifest: dict, *, html: bool = False, history=None, mark=None) -> list[Job]:
     """11 scorecards (criteria order) and the provincial summary, all with the same PDF date; with a
-    `history` (jxscore.analysis.history.History) each card gets its 历年考核结果 section."""
+    `history` (jxscore.analysis.history.History) each card gets its 历年考核结果 section; with a `mark`
+    (jxscore.report.announce.Mark) every page of every document carries the 公示稿 mark."""
     from jxscore.report import context
     from jxscore.report.pdf import pdf_date
 
     date = pdf_date()
+    marked = {}  # no mark: the contexts (and so the documents) exactly as without the option
+    if mark is not None:
+        from jxscore.report.announce import mark_context
+
+        marked = {"mark": mark_context(mark)}
     jobs = []
     for e in result.criteria.entities:
         ctx = context.scorecard(result, inputs, manifest, e.name, history=history)
-        jobs.append(Job("scorecard.html.j2", ctx, f"scorecards/{e.slug}.pdf",
+        jobs.append(Job("scorecard.html.j2", {**ctx, **marked}, f"scorecards/{e.slug}.pdf",
                         f"scorecards/{e.slug}.html" if html else None, date))
-    jobs.append(Job("summary.html.j2", context.summary(result, manifest), "summary.pdf",
+    jobs.append(Job("summary.html.j2", {**context.summary(result, manifest), **marked}, "summary.pdf",
                     "summary.html" if html else None, date))
     return jobs
 
