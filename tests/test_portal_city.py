@@ -18,7 +18,7 @@ from jxscore.portal import files, publish, views
 from jxscore.portal.accounts import disable_user
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import sessions, transaction
-from jxscore.portal.models import AuditEvent, Publication, Round, StoredFile
+from jxscore.portal.models import AuditEvent, Publication, Round, StoredFile, Submission, User
 from jxscore.resources import default_criteria_path
 from jxscore.service import ReportOptions, RunOptions
 from jxscore.web.app import create_app
@@ -327,3 +327,40 @@ def test_whatif_switches(site):
     t = _cities(d)
     assert t["新余"]["vetoes"] == "" and t["吉安"]["vetoes"] == "" and t["赣州"]["vetoes"] == "V2"
     assert "取消一票否决V1" in d["description"]
+
+
+def test_whatif_on_a_locked_round_not_yet_published(tmp_path):
+    """A locked 2024 round with data/returns' eleven workbooks and office.xlsx (which collect to the sample,
+    tests/test_returns.py): the what-if runs on its submissions as publishing would collect them, with the
+    same hand-worked C=40 figures; the city pages still answer 404 (nothing published)."""
+    clock = FakeClock(START)
+    eng = new_engine("sqlite", tmp_path)
+    app = create_app(engine=eng, clock=clock)
+    add(eng, "office", "office", password=PW)
+    add(eng, "nc", "city", "南昌", password=PW)
+    returns = DATA / "returns"
+    with transaction(sessions(eng)) as s:
+        uid = s.scalar(select(User.id).where(User.name == "office"))
+        crit = files.put(s, default_criteria_path().read_bytes(), "text/plain; charset=utf-8", clock())
+        office_book = files.put(s, (returns / "office.xlsx").read_bytes(), files.media_for("office.xlsx"), clock())
+        rnd = Round(year=2024, state="locked", criteria_file_id=crit.id, office_file_id=office_book.id,
+                    opened_at=clock(), locked_at=clock())
+        s.add(rnd)
+        s.flush()
+        for slug, city in app.state.portal.city_by_slug.items():
+            data = (returns / f"{slug}.xlsx").read_bytes()
+            f = files.put(s, data, files.media_for("x.xlsx"), clock())
+            s.add(Submission(round_id=rnd.id, city=city, status="ok", file_id=f.id, sha256=f.sha256, size=f.size,
+                             submitted_by=uid, submitted_at=clock()))
+    c = client(app)
+    assert login(c, "office", PW).status_code == 303
+    page = c.get("/office/2024/whatif")
+    assert page.status_code == 200 and "锁定数据预览（尚未发布）" in page.text and 'data-version=""' in page.text
+    d = c.get("/office/2024/whatif.json?C=40").json()
+    t = _cities(d)
+    assert d["version"] is None and d["source"] == "锁定数据预览（尚未发布）"
+    assert (t["萍乡"]["rank"], t["萍乡"]["total"], t["景德镇"]["rank"], t["景德镇"]["total"]) == (4, 89.48, 5, 88.55)
+    assert c.get("/office/2024/whatif.json?v=1").status_code == 404  # no published version 1
+    city = client(app)
+    assert login(city, "nc", PW).status_code == 303
+    assert city.get("/2024/nanchang/").status_code == 404 and city.get("/2024/ranking").status_code == 404

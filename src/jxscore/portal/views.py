@@ -67,18 +67,19 @@ def _codes(v: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------ publications
 
 def published(s: Session, year: int, version: int | None = None) -> Publication | None:
-    """The latest done version of `year`'s round (or that `version`, when done); None before publication."""
+    """The latest done version of `year`'s round (or that `version`, when done; of a version re-scored during
+    复查, its latest revision); None before publication."""
     q = (select(Publication).join(Round, Publication.round_id == Round.id)
          .where(Round.year == year, Publication.status == "done"))
     if version is not None:
         q = q.where(Publication.version == version)
-    return s.scalars(q.order_by(Publication.version.desc()).limit(1)).first()
+    return s.scalars(q.order_by(Publication.version.desc(), Publication.revision.desc()).limit(1)).first()
 
 
 def versions(s: Session, year: int) -> list[int]:
     """The done versions of a year, newest first (for the 'older versions' links)."""
     q = (select(Publication.version).join(Round, Publication.round_id == Round.id)
-         .where(Round.year == year, Publication.status == "done").order_by(Publication.version.desc()))
+         .where(Round.year == year, Publication.status == "done").distinct().order_by(Publication.version.desc()))
     return list(s.scalars(q))
 
 

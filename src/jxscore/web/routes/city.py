@@ -33,10 +33,11 @@ def _publication(s: Session, year: int, v: int | None) -> Publication:
     return pub
 
 
-def _download_name(slug: str, year: int, version: int, city: str, ext: str) -> str:
-    """`attachment` with a server-made ASCII name and its Chinese form as RFC 5987 filename*."""
-    ascii_name = f"{slug}-{year}-v{version}.{ext}"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(f'{city}-{year}-v{version}.{ext}')}"
+def _download_name(slug: str, year: int, pub: Publication, city: str, ext: str) -> str:
+    """`attachment` with a server-made ASCII name (`nanchang-2024-v1.pdf`; a 复查 revision adds `-r2`) and its
+    Chinese form as RFC 5987 filename*."""
+    tag = f"v{pub.version}" + (f"-r{pub.revision}" if (pub.revision or 1) > 1 else "")
+    return f"attachment; filename=\"{slug}-{year}-{tag}.{ext}\"; filename*=UTF-8''{quote(f'{city}-{year}-{tag}.{ext}')}"
 
 
 def _audit_office_download(s: Session, t: datetime, request: Request, sc: CityScope, what: str, pub: Publication,
@@ -86,7 +87,7 @@ def scorecard_pdf(request: Request, sc: CityScope = Depends(city_scope), v: int 
         raise HTTPException(404)
     _audit_office_download(s, t, request, sc, "scorecard.pdf", pub, f.sha256)
     return Response(f.data, media_type="application/pdf",
-                    headers={"Content-Disposition": _download_name(sc.slug, sc.year, pub.version, sc.city, "pdf")})
+                    headers={"Content-Disposition": _download_name(sc.slug, sc.year, pub, sc.city, "pdf")})
 
 
 @router.get("/{year}/{slug}/ledger.csv")
@@ -102,7 +103,7 @@ def ledger_csv(request: Request, sc: CityScope = Depends(city_scope), v: int | N
 
     _audit_office_download(s, t, request, sc, "ledger.csv", pub, sha256(data))
     return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": _download_name(sc.slug, sc.year, pub.version, sc.city, "csv")})
+                    headers={"Content-Disposition": _download_name(sc.slug, sc.year, pub, sc.city, "csv")})
 
 
 @router.get("/{year}/ranking")

@@ -2,7 +2,8 @@
 recomputed by the core's own evaluation as they move, movers with the why; the round's sensitivity.
 
 The published round is scored once (`service.run_score` on the publication's stored input tables and the
-round's criteria) and kept in `Portal.extra`; a request only parses its scenario and re-evaluates
+round's criteria; a locked round not yet published: its submissions as publishing collects them) and kept in
+`Portal.extra`; a request only parses its scenario and re-evaluates
 (`analysis.whatif.compute_whatif`), a few milliseconds.
 """
 
@@ -21,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from jxscore.portal import views
-from jxscore.portal.models import Document, Publication, StoredFile, User
+from jxscore.portal.models import Document, Publication, Round, StoredFile, User
 from jxscore.web.deps import db, office
 from jxscore.web.pages import render
 
@@ -34,31 +35,74 @@ MAX_SETTINGS = 200
 
 @dataclass
 class Scored:
-    """A publication's scoring, kept for the what-if (and its sensitivity once computed)."""
+    """A round's scoring, kept for the what-if (and its sensitivity once computed)."""
 
-    pub_id: int
+    key: tuple  # ("pub", publication id) or ("round", round id) for a locked round not yet published
     result: object  # jxscore.core.engine.Result
     sensitivity: object | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+@dataclass
+class Source:
+    """What a what-if runs on: a published version (its stored inputs) or a locked round's submissions."""
+
+    key: tuple
+    rnd: Round
+    pub: Publication | None
+
+    @property
+    def label(self) -> str:
+        return f"第 {self.pub.version} 版发布结果" if self.pub else "锁定数据预览（尚未发布）"
+
+    @property
+    def version(self) -> int | None:
+        return self.pub.version if self.pub else None
+
+
 _scoring_lock = threading.Lock()
 
 
-def scored(request: Request, s: Session, pub: Publication) -> Scored:
-    """The publication's Result, scored once per app from its own stored inputs and the round's criteria."""
-    cache: dict = request.app.state.portal.extra.setdefault("whatif", {})
-    hit = cache.get(pub.id)
+def source(s: Session, year: int, v: int | None) -> Source:
+    """The published version asked for (latest without `v`), else the locked round's preview; else 404."""
+    pub = views.published(s, year, v)
+    if pub is not None:
+        if not _has_inputs(s, pub):
+            raise HTTPException(404)  # published without its input tables: nothing to re-evaluate
+        return Source(("pub", pub.id), pub.round, pub)
+    rnd = s.scalars(select(Round).where(Round.year == year)).first()
+    if v is None and rnd is not None and rnd.state == "locked" and rnd.office_file_id is not None:
+        return Source(("round", rnd.id), rnd, None)
+    raise HTTPException(404)
+
+
+def scored(request: Request, s: Session, src: Source) -> Scored:
+    """The source's Result, scored once per app (InputError when a locked round's data do not collect)."""
+    portal = request.app.state.portal
+    cache: dict = portal.extra.setdefault("whatif", {})
+    hit = cache.get(src.key)
     if hit is not None:
         return hit
-    with _scoring_lock:  # one scoring per publication, however many requests arrive at once
-        hit = cache.get(pub.id)
+    with _scoring_lock:  # one scoring per source, however many requests arrive at once
+        hit = cache.get(src.key)
         if hit is None:
-            hit = cache[pub.id] = Scored(pub.id, _score(s, pub))
+            result = _score_pub(s, src.pub) if src.pub is not None else _score_round(portal, src.rnd)
+            hit = cache[src.key] = Scored(src.key, result)
     return hit
 
 
-def _score(s: Session, pub: Publication):
+def _score_round(portal, rnd: Round):
+    """A locked round's clean submissions collected as publishing would (`publish.collected_data`), scored."""
+    from jxscore import service
+    from jxscore.portal import publish
+
+    with tempfile.TemporaryDirectory(prefix="jxscore-whatif-") as tmp:
+        data, crit = publish.collected_data(portal.sessions, rnd.id, Path(tmp))
+        result, _ = service.run_score(service.RunOptions(rnd.year, data, crit), explain=False)
+    return result
+
+
+def _score_pub(s: Session, pub: Publication):
     from jxscore import service
 
     rows = s.execute(select(Document.kind, StoredFile.data).join(StoredFile, Document.file_id == StoredFile.id)
@@ -79,13 +123,6 @@ def _score(s: Session, pub: Publication):
                                                          allow_missing=bool(params.get("allow_missing"))),
                                       explain=False)
     return result
-
-
-def _publication(s: Session, year: int, v: int | None) -> Publication:
-    pub = views.published(s, year, v)
-    if pub is None:
-        raise HTTPException(404)
-    return pub
 
 
 def _has_inputs(s: Session, pub: Publication) -> bool:
@@ -109,14 +146,24 @@ def _sliders(result) -> list[dict]:
 @router.get("/office/{year}/whatif")
 def whatif_page(request: Request, year: int, v: int | None = None, user: User = Depends(office),
                 s: Session = Depends(db)) -> Response:
-    pub = _publication(s, year, v)
-    if not _has_inputs(s, pub):
-        raise HTTPException(404)  # published without its input tables: nothing to re-evaluate
-    sc = scored(request, s, pub)
-    return render(request, "whatif.html", title=f"{year}年度权重情景分析", year=year, pub=pub,
+    from jxscore.core.problems import JxError
+
+    src = source(s, year, v)
+    try:
+        sc = scored(request, s, src)
+    except JxError as e:
+        from jxscore.i18n import problem_rows
+
+        return render(request, "whatif.html", title=f"{year}年度权重情景分析", year=year, src=src,
+                      problems=problem_rows(e.problems, "zh"), latest=_latest(s, year))
+    return render(request, "whatif.html", title=f"{year}年度权重情景分析", year=year, src=src, problems=None,
                   cats=_sliders(sc.result), vetoes=list(sc.result.basis.veto_codes),
-                  caps=list(sc.result.basis.cap_codes), sensitivity=_sensitivity(sc),
-                  latest=views.published(s, year).version)
+                  caps=list(sc.result.basis.cap_codes), sensitivity=_sensitivity(sc), latest=_latest(s, year))
+
+
+def _latest(s: Session, year: int) -> int | None:
+    pub = views.published(s, year)
+    return None if pub is None else pub.version
 
 
 def _sensitivity(sc: Scored) -> dict:
@@ -177,15 +224,13 @@ def parse_query(request: Request, result):
 def whatif_json(request: Request, year: int, v: int | None = None, user: User = Depends(office),
                 s: Session = Depends(db)) -> Response:
     from jxscore.analysis.whatif import SIGN_NOTE, compute_whatif, settings
-    from jxscore.core.problems import ScenarioError
+    from jxscore.core.problems import JxError
 
-    pub = _publication(s, year, v)
-    if not _has_inputs(s, pub):
-        raise HTTPException(404)
-    result = scored(request, s, pub).result
+    src = source(s, year, v)
     try:
+        result = scored(request, s, src).result
         w = compute_whatif(result, parse_query(request, result))
-    except ScenarioError as e:
+    except JxError as e:  # a bad scenario (ScenarioError), or a locked round whose data do not collect
         return _problem_json(e.problems)
     slug = request.app.state.portal.slug_by_city
     t = w.table
@@ -197,6 +242,7 @@ def whatif_json(request: Request, year: int, v: int | None = None, user: User = 
     weights = [{"code": r.code, "level": r.level, "category": r.category, "name": r.name,
                 "baseline_points": round(float(r.baseline_points), 2), "points": round(float(r.points), 2)}
                for r in w.weights_table.itertuples()]
-    return JSONResponse({"year": year, "version": pub.version, "description": w.describe(), "settings": settings(w),
+    return JSONResponse({"year": year, "version": src.version, "source": src.label, "description": w.describe(),
+                         "settings": settings(w),
                          "sign_note": SIGN_NOTE, "weights": weights, "cities": cities,
                          "movers": [c["city"] for c in cities if c["moved"]]})

@@ -28,7 +28,7 @@
   }
 
   function query() {
-    var parts = ["v=" + encodeURIComponent(version)];
+    var parts = version ? ["v=" + encodeURIComponent(version)] : [];
     codes().forEach(function (c) {
       var num = form.querySelector('input[type="number"][data-code="' + c + '"]');
       var def = parseFloat(num.getAttribute("data-default"));
