@@ -157,6 +157,17 @@ def collected_data(factory: sessionmaker[Session], round_id: int, folder: Path) 
     return data, crit_path
 
 
+def preview_run(factory: sessionmaker[Session], round_id: int):
+    """A locked round's submissions collected and scored (`service.score`): what publishing would publish."""
+    from jxscore import service
+
+    with transaction(factory) as s:
+        year = s.get(Round, round_id).year
+    with tempfile.TemporaryDirectory(prefix="jxscore-preview-") as d:
+        data, crit_path = collected_data(factory, round_id, Path(d))
+        return service.score(service.RunOptions(year, data, crit_path))
+
+
 def _render(factory: sessionmaker[Session], pub_id: int, clock: Clock, data: Path, crit_path: Path | None,
             work: Path, sign=None) -> Publication:
     from jxscore import service
@@ -184,7 +195,7 @@ def _render(factory: sessionmaker[Session], pub_id: int, clock: Clock, data: Pat
         pub = s.get(Publication, pub_id)
         now = clock()
         docs = store_outputs(s, pub, out, data, slug_to_city, now)
-        pub.status, pub.input_hash, pub.finished_at = "done", man["input_hash"], now
+        pub.status, pub.input_hash, pub.finished_at, pub.message = "done", man["input_hash"], now, ""
         pub.signed = bool(run.signed_by)
         pub.done = pub.total = max(pub.total, pub.done)
         audit.record(s, now, audit.Action.PUBLISHED, user_name="(server)", target=f"{year} v{pub.version}",

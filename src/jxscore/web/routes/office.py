@@ -221,12 +221,12 @@ async def publish_round(request: Request, year: int, user: User = Depends(office
     await checked_form(request)
     rnd = _round(s, year)
     portal = _portal(request)
+    ex = publisher(portal)  # first: it marks publications left rendering by a stopped server as failed
     try:
         with transaction(portal.sessions) as own:  # committed before the worker reads it
             pub = publish.start_publication(own, t, rounds.get_round(own, year), user, ip=client_ip(request))
     except JxError as e:
         return _dashboard(request, s, rnd, _records(e.problems), 409)
-    ex = publisher(portal)
     portal.extra["publish_futures"][pub.id] = ex.submit(publish.run_publication, portal.sessions, pub.id,
                                                         portal.clock, portal.extra.get("sign"))
     return RedirectResponse(f"/office/{year}", status_code=303)
