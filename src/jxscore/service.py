@@ -587,7 +587,7 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     from jxscore.io.atomic import staged_output
     from jxscore.report import jxmap
     from jxscore.report.fonts import cjk_font_file
-    from jxscore.report.render import Renderer, card_hashes, cards_then_summary, jobs_for, with_hashes
+    from jxscore.report.render import Renderer, card_hashes, cards_then_summary, jobs_for, with_charts, with_hashes
 
     with Renderer(ro.jobs) as renderer:
         cjk_font_file()  # fail fast, before scoring and writing (fc-match runs while the pool starts)
@@ -607,7 +607,7 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
         with staged_output(out) as stage:
             todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html,
                             **({"history": run.history} if run.history is not None else {}), mark=ro.mark)
-            cards, summary = cards_then_summary(todo)
+            cards, summary = cards_then_summary(with_charts(todo))  # charts drawn here, while the pool starts
             if on_start:
                 on_start(len(todo))
 

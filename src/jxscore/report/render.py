@@ -2,9 +2,9 @@
 
 The worker pool starts before scoring (Renderer): a fork server imports WeasyPrint once, the
 workers are forked from it and warm their fonts while the parent scores; each worker then renders
-several documents. Charts are small hand-written SVGs (jxscore.report.charts), drawn in the
-worker. Everything lands in a staging folder (jxscore.atomic), so a failed run leaves the previous
-results untouched.
+several documents. Charts are small hand-written SVGs (jxscore.report.charts, jxscore.report.jxmap),
+drawn in the parent while the pool is still starting. Everything lands in a staging folder
+(jxscore.atomic), so a failed run leaves the previous results untouched.
 """
 
 from __future__ import annotations
@@ -49,9 +49,12 @@ CARD_MAP_W, SUMMARY_MAP_W = 62.0, 170.0  # pt: the card's locator map, the summa
 
 
 def add_charts(ctx: dict) -> dict:
-    """The context plus SVG data: URLs of its charts (drawn here, in the worker, from plain data)."""
+    """The context plus SVG data: URLs of its charts, drawn from plain data (a context that has them
+    already is returned as it is: Renderer.start draws them in the parent)."""
     from jxscore.report import charts, jxmap
 
+    if "charts" in ctx:
+        return ctx
     if ctx["kind"] == "scorecard":
         name = ctx["city"]["name"]
         ch = {"categories": charts.categories_chart(ctx["categories"], name),
@@ -181,9 +184,8 @@ def warm() -> None:
     global _warmed
     if _warmed:
         return
-    from jxscore.report import charts, jxmap, pdf
+    from jxscore.report import charts, pdf
 
-    jxmap.warm((CARD_MAP_W, SUMMARY_MAP_W))  # the boundaries, read and projected once for every worker
     env = environment()
     for name in ("scorecard.html.j2", "summary.html.j2"):
         env.get_template(name)
@@ -263,6 +265,15 @@ def _expected_cost(job: Job) -> int:
     return 1000 if job.template == "summary.html.j2" else len(job.context.get("lost", ()))
 
 
+def with_charts(jobs: list[Job]) -> list[Job]:
+    """The jobs with their charts drawn here (add_charts). Run in the parent while the pool starts: the
+    map boundaries (~0.2 s to read and project) are then read here, where the parent would wait for
+    the workers, instead of in the fork server, whose start-up is what the first document waits for."""
+    from dataclasses import replace
+
+    return [replace(j, context=add_charts(j.context)) for j in jobs]
+
+
 def _noop() -> None:
     return None
 
@@ -295,6 +306,16 @@ PRELOAD = ["__main__", "jxscore.report.render", "jxscore.report.pdf", "jxscore.r
            FORK_SERVER_PREP]
 
 
+def default_jobs() -> int:
+    """Render processes when the caller names none: one more than the cores (one on one core).
+
+    A run is 11 cards of about the same length, then the summary; with exactly as many workers as
+    cores, the 11th card (on two cores) runs alone on one core while the other idles. With one more
+    worker the cards share the cores until the last one ends, ~half a card earlier."""
+    cores = os.cpu_count() or 1
+    return cores + 1 if cores > 1 else 1
+
+
 class Renderer:
     """A pool of pre-warmed workers; start it early (before scoring) so their start-up overlaps it.
 
@@ -308,7 +329,7 @@ class Renderer:
     """
 
     def __init__(self, jobs: int | None = None):
-        self.n = max(1, jobs or os.cpu_count() or 1)
+        self.n = max(1, jobs or default_jobs())
         self.pool = None
         self._starter = None
         self._error: BaseException | None = None
@@ -374,7 +395,7 @@ class Renderer:
         pool is still starting, the jobs are queued and the starter thread submits them the moment
         it is up, so the caller's writing also overlaps the end of the pool's start-up.
         """
-        self._jobs, self._out, self._futs = list(jobs), Path(out), None
+        self._jobs, self._out, self._futs = with_charts(jobs), Path(out), None
         if self._lock is not None:
             with self._lock:
                 if self.pool is None and self._error is None and self._starter is not None:
