@@ -301,3 +301,16 @@ def test_wrong_city_csrf_and_who_may_submit(open_round):
     assert px.get("/2025/pingxiang/submission").status_code == 404  # no round that year
     anon = TestClient(app, base_url="http://127.0.0.1")
     assert anon.get("/office/2024", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_cli_publish_refuses_a_missing_folder_with_exit_2_and_stores_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from jxscore.cli import app
+
+    url = "sqlite:///" + str(tmp_path / "cli.db")
+    upgrade(make_engine(url))
+    r = CliRunner().invoke(app, ["publish", "--year", "2024", "--data", str(tmp_path / "nope"), "--db", url])
+    assert r.exit_code == 2 and "data-path" in r.output and "Traceback" not in r.output
+    with transaction(sessions(make_engine(url))) as s:
+        assert s.scalars(select(Publication)).all() == [] and s.scalars(select(Document)).all() == []
