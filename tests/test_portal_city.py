@@ -165,9 +165,9 @@ def test_ledger_csv_guard():
 
 
 @pytest.mark.parametrize("path", ["/2024/jian/", "/2024/jian/scorecard.pdf", "/2024/jian/ledger.csv",
-                                  "/2024/jian/?v=1", "/2025/nanchang/", "/2025/nanchang/scorecard.pdf",
-                                  "/2025/ranking", "/2030/nanchang/", "/abc/nanchang/", "/office/2024/whatif",
-                                  "/office/2024/whatif.json?A1=25"])
+                                  "/2024/jian/?v=1", "/2024/jian/?v=abc", "/2025/nanchang/",
+                                  "/2025/nanchang/scorecard.pdf", "/2025/ranking", "/2030/nanchang/",
+                                  "/abc/nanchang/", "/office/2024/whatif", "/office/2024/whatif.json?A1=25"])
 def test_city_gets_the_same_404_as_a_page_that_does_not_exist(site, path):
     c = signed_in(site, "nc")
     nothing = c.get("/2024/nosuch/")
@@ -211,6 +211,11 @@ def test_office_sees_every_city_and_its_downloads_are_audited(site):
     for slug in ("jian", "nanchang", "shangrao"):
         assert c.get(f"/{2024}/{slug}/").status_code == 200
     assert c.get("/city").status_code == 404  # the office has no city of its own
+    for path in ("/2025/nanchang/", "/2025/ranking"):  # locked, not published: the round's office page
+        r = c.get(path, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/office/2025"), path
+    assert c.get("/2025/nanchang/scorecard.pdf").status_code == 404  # no file before publication
+    assert c.get("/2030/nanchang/").status_code == 404  # no round at all
     r = c.get("/2024/jian/scorecard.pdf")
     assert r.status_code == 200
     led = c.get("/2024/jian/ledger.csv?v=1")
@@ -364,3 +369,38 @@ def test_whatif_on_a_locked_round_not_yet_published(tmp_path):
     city = client(app)
     assert login(city, "nc", PW).status_code == 303
     assert city.get("/2024/nanchang/").status_code == 404 and city.get("/2024/ranking").status_code == 404
+
+
+def test_whatif_page_in_a_browser(site, browser_page, live_server, tmp_path):
+    """The sliders drive whatif.json under the CSP (no console errors): C set to 40 puts 萍乡 4th (moved, with
+    its why) and 景德镇 5th; a bad number shows the problem in Chinese. Screenshots in tmp_path."""
+    from browser import collect_errors
+
+    base = live_server(site["app"])
+    page = browser_page
+    errors = collect_errors(page)
+    page.goto(base + "/login")
+    page.fill("input[name=username]", "office")
+    page.fill("input[name=password]", PW)
+    page.click("button[type=submit]")
+    page.goto(base + "/office/2024/whatif")
+    page.wait_for_selector("#wi-table tbody tr")
+    assert page.locator("#wi-table tbody tr.moved").count() == 0
+    page.fill('input[type="number"][data-code="C"]', "40")
+    page.wait_for_selector("#wi-table tbody tr.moved")
+    rows = page.locator("#wi-table tbody tr")
+    assert rows.nth(3).locator("td").nth(1).inner_text() == "萍乡"
+    assert rows.nth(3).locator("td").nth(3).inner_text() == "89.48" and "moved" in rows.nth(3).get_attribute("class")
+    assert rows.nth(4).locator("td").nth(1).inner_text() == "景德镇"
+    assert page.locator("#wi-table tbody tr.moved").count() == 2
+    assert "排名由第5名升至第4名" in page.locator("#wi-why").inner_text()
+    assert page.locator('input[type="range"][data-code="C"]').input_value() == "40"
+    page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
+    page.fill('input[type="number"][data-code="B"]', "")
+    page.wait_for_selector("#wi-problems:not([hidden])")
+    assert "不可用" in page.locator("#wi-problems").inner_text()
+    page.goto(base + "/2024/nanchang/")
+    page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
+    page.goto(base + "/2024/ranking")
+    page.screenshot(path=str(tmp_path / "ranking.png"), full_page=True)
+    assert [e for e in errors if "status of 400" not in e] == []  # the bad number's 400 is the only one

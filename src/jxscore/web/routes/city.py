@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from jxscore.portal import audit, views
 from jxscore.portal.models import Publication, Round, Submission, User
@@ -31,6 +31,15 @@ def _publication(s: Session, year: int, v: int | None) -> Publication:
     if pub is None:
         raise HTTPException(404)
     return pub
+
+
+def _to_office(s: Session, year: int, v: int | None, user: User) -> Response | None:
+    """The office asking for a page of a round not yet published: its round page has the preview."""
+    if user.role != "office" or v is not None or views.published(s, year) is not None:
+        return None
+    if s.scalar(select(Round.id).where(Round.year == year)) is None:
+        return None
+    return RedirectResponse(f"/office/{year}", status_code=303)
 
 
 def _download_name(slug: str, year: int, pub: Publication, city: str, ext: str) -> str:
@@ -68,6 +77,8 @@ def city_home(request: Request, user: User = Depends(own_city), s: Session = Dep
 @router.get("/{year}/{slug}/")
 def scorecard_page(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
                    s: Session = Depends(db)) -> Response:
+    if (away := _to_office(s, sc.year, v, sc.user)) is not None:
+        return away
     pub = _publication(s, sc.year, v)
     card = views.city_card(s, pub, sc.city)
     if card is None:
@@ -109,6 +120,8 @@ def ledger_csv(request: Request, sc: CityScope = Depends(city_scope), v: int | N
 @router.get("/{year}/ranking")
 def ranking_page(request: Request, year: int, v: int | None = None, user: User = Depends(signed_in),
                  s: Session = Depends(db)) -> Response:
+    if (away := _to_office(s, year, v, user)) is not None:
+        return away
     pub = _publication(s, year, v)
     rnd = pub.round
     nm = views.names(s, rnd)
