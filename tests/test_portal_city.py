@@ -404,3 +404,35 @@ def test_whatif_page_in_a_browser(site, browser_page, live_server, tmp_path):
     page.goto(base + "/2024/ranking")
     page.screenshot(path=str(tmp_path / "ranking.png"), full_page=True)
     assert [e for e in errors if "status of 400" not in e] == []  # the bad number's 400 is the only one
+
+
+def test_on_postgresql(pg_cluster, tmp_path):
+    """The same reads on PostgreSQL (a score-only 2024 publication with its inputs): a city's page, ledger and
+    the ranking, another city's page 404, the what-if's C=40 figures."""
+    out = tmp_path / "score2024"
+    service.save(service.score(RunOptions(year=2024, data=DATA)), out)
+    clock = FakeClock(START)
+    eng = new_engine("postgresql", tmp_path, pg_cluster)
+    try:
+        app = create_app(engine=eng, clock=clock)
+        with transaction(sessions(eng)) as s:
+            _publish(s, clock(), 2024, out, DATA, app.state.portal.city_by_slug)
+            _publish(s, clock(), 2024, out, DATA, app.state.portal.city_by_slug, version=2)
+        add(eng, "office", "office", password=PW)
+        add(eng, "ja", "city", "吉安", password=PW)
+        c = client(app)
+        assert login(c, "ja", PW).status_code == 303
+        page = c.get("/2024/jian/")
+        assert page.status_code == 200 and "60.71" in page.text and "第 2 版" in page.text
+        assert "已发布版本" in page.text and 'href="/2024/jian/?v=1"' in page.text
+        assert c.get("/2024/jian/scorecard.pdf").status_code == 404  # score-only: no PDF stored
+        rows = list(csv.DictReader(io.StringIO(c.get("/2024/jian/ledger.csv").content.decode("utf-8-sig"))))
+        assert {x["city"] for x in rows} == {"吉安"} and len(rows) == 36
+        assert c.get("/2024/nanchang/").status_code == 404
+        assert "103.34" in c.get("/2024/ranking").text
+        o = client(app)
+        assert login(o, "office", PW).status_code == 303
+        t = _cities(o.get("/office/2024/whatif.json?C=40").json())
+        assert (t["萍乡"]["rank"], t["萍乡"]["total"], t["景德镇"]["rank"]) == (4, 89.48, 5)
+    finally:
+        eng.dispose()
