@@ -294,3 +294,65 @@ def test_help_does_not_import_renderers():
     code = "import sys, jxscore.cli; print(any(m in sys.modules for m in ('weasyprint', 'matplotlib')))"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
+
+
+def test_default_render_workers_one_more_than_the_cores(monkeypatch):
+    """11 cards on 2 cores: with 2 workers the 11th runs alone; with 3 the cards share both cores."""
+    from jxscore.report import render
+
+    for cores, workers in ((2, 3), (4, 5), (1, 1), (None, 1)):
+        monkeypatch.setattr(render.os, "cpu_count", lambda c=cores: c)
+        assert render.default_jobs() == workers, cores
+
+
+def _flate_streams(pdf: bytes) -> list[bytes]:
+    """Every compressed stream of a PDF, exactly as stored (the zlib data between `stream` and its end)."""
+    import zlib
+
+    found = []
+    for m in re.finditer(rb"/FlateDecode[^>]*>>\s*stream\r?\n", pdf):
+        d = zlib.decompressobj()
+        rest = pdf[m.end():]
+        d.decompress(rest)
+        found.append(rest[:len(rest) - len(d.unused_data)])
+    return found
+
+
+def test_pdf_streams_are_compressed_at_level_6():
+    """pydyf asks zlib for level 9; html_to_pdf has it write level 6 (faster, as deterministic). Each
+    stored stream is what zlib's level 6 makes of its content, and at least one differs from level 9
+    (so the check tells the two apart)."""
+    import zlib
+
+    from jxscore.report.pdf import html_to_pdf
+
+    pdf = html_to_pdf("<html lang='zh-CN'><body><h1>汇总</h1>" + "<p>设区市 0123456789 考核</p>" * 40
+                      + "</body></html>")
+    streams = _flate_streams(pdf)
+    assert len(streams) >= 3  # page content, the embedded font, the sRGB profile at least
+
+    def level(data: bytes, n: int) -> bytes:
+        c = zlib.compressobj(n)
+        return c.compress(zlib.decompress(data)) + c.flush()
+
+    assert all(level(s, 6) == s for s in streams)
+    assert any(level(s, 9) != s for s in streams)
+    assert html_to_pdf("<p>同样的输入</p>") == html_to_pdf("<p>同样的输入</p>")  # still byte for byte
+
+
+def test_charts_drawn_before_the_workers_give_the_same_html(scored):
+    """with_charts draws each job's charts in the calling process (the parent, while the pool starts);
+    the page is the one the worker would have made drawing them itself, and add_charts then leaves
+    the context as it is."""
+    from jxscore.report.render import add_charts, jobs_for, render_html, with_charts
+
+    result, inputs = scored
+    jobs = jobs_for(result, inputs, FIXED_MANIFEST)
+    drawn = with_charts(jobs)
+    assert [j.pdf for j in drawn] == [j.pdf for j in jobs]
+    assert set(drawn[0].context["charts"]) == {"categories", "intensity", "ranking", "map"}
+    assert set(drawn[-1].context["charts"]) == {"grades", "heat", "map"}
+    for before, after in ((jobs[1], drawn[1]), (jobs[-1], drawn[-1])):
+        assert "charts" not in before.context
+        assert add_charts(after.context) is after.context
+        assert render_html(after.template, after.context) == render_html(before.template, before.context)
