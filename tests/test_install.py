@@ -127,6 +127,31 @@ def test_installed_wheel_reports_outside_the_repository(venv, tmp_path):
     h = _run([jx, "--help"], cwd=tmp_path, timeout=60)
     assert "report" in h.stdout
 
+    # the portal: its migrations and pages come from the installed package too
+    db = f"sqlite:///{tmp_path / 'portal.db'}"
+    assert "0002" in _run([jx, "db", "upgrade", "--db", db], cwd=tmp_path, timeout=120).stdout
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([str(jx), "serve", "--db", db, "--port", str(port)], cwd=tmp_path, env=_env(),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(300):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert 'name="csrf_token"' in page and "登录" in page
+
 
 def test_help_loads_no_heavy_module(tmp_path):
     """`jxscore --help` renders without the scientific stack, the PDF renderer, rich, or the service layer."""
