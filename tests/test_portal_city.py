@@ -297,6 +297,23 @@ def test_whatif_a1_25_rescaled(site):
     assert [x["city"] for x in d["cities"]][:2] == ["南昌", "宜春"]
 
 
+def test_whatif_a1_25_not_rescaled(site):
+    """rescale=0: A1 counts 25, nothing else changes, so a city gains 5·f_A1: 南昌 103.34 + 5 = 108.34, 萍乡
+    (f 0.7) 90.38 + 3.5 = 93.88, 吉安 (f 0) stays 60.71. Grades by score move where a threshold is crossed:
+    景德镇 96.76 ≥ 95 → 超额完成, 3rd, ahead of 九江 (106.00, capped 完成 by G2) now 4th; 上饶 82.32 ≥ 80 →
+    完成, 6th, ahead of 抚州 (104.40) and 鹰潭 (96.62), both capped 基本完成 by G1, now 7th and 8th."""
+    d = signed_in(site, "office").get("/office/2024/whatif.json?A1=25&rescale=0").json()
+    t = _cities(d)
+    assert {x["code"]: x["points"] for x in d["weights"]}["A1"] == 25.0
+    assert (t["南昌"]["total"], t["萍乡"]["total"], t["吉安"]["total"], t["吉安"]["delta"]) == (108.34, 93.88, 60.71, 0)
+    assert "A+B+C不折算" in d["description"]
+    assert sorted(d["movers"]) == sorted(["景德镇", "九江", "上饶", "抚州", "鹰潭"])
+    assert [(t[c]["rank"], t[c]["grade"]) for c in ("景德镇", "九江", "上饶", "抚州", "鹰潭")] == [
+        (3, "超额完成"), (4, "完成"), (6, "完成"), (7, "基本完成"), (8, "基本完成")]
+    assert t["上饶"]["why"].startswith("排名由第8名升至第6名；等级由“基本完成”升为“完成”；总分77.32→82.32分")
+    assert t["上饶"]["why"].endswith("超过抚州、鹰潭")
+
+
 def test_whatif_c_40_moves_pingxiang_past_jingdezhen(site):
     """C 20 → 40: A+B+C = 120, × 100/120. 景德镇 (49.280106 + 27.980124 + 2·14.5)/1.2 = 88.55,
     萍乡 (43.857143 + 29.523511 + 2·17)/1.2 = 89.48: both still 完成 (≥ 80), 萍乡 4th, 景德镇 5th."""

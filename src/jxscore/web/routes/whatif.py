@@ -31,6 +31,7 @@ router = APIRouter()
 SENSITIVITY_SAMPLES = 10_000  # the CLI's default: well under a second on the cached scoring
 RESERVED = {"v", "rescale", "vetoes_off", "caps_off"}  # query keys that are not point settings
 MAX_SETTINGS = 200
+_SWITCH = {"true": True, "1": True, "false": False, "0": False}
 
 
 @dataclass
@@ -205,8 +206,8 @@ def parse_query(request: Request, result):
         items = items[:MAX_SETTINGS]
     points = parse_sets([f"{k}={v}" for k, v in items], problems)
     q = request.query_params
-    rescale = q.get("rescale", "1")
-    if rescale not in ("0", "1"):
+    rescale = q.get("rescale", "true").strip().lower()
+    if rescale not in _SWITCH:  # the message says true或false (as a scenario file's rescale); 1/0 pass too
         problems.append(Problem.make(Code.SCENARIO_VALUE, path="rescale", value=rescale, expected="@expected.bool"))
     off = {k: frozenset(c for c in (q.get(k) or "").split(",") if c) for k in ("vetoes_off", "caps_off")}
     try:  # every code, including those whose value was refused, so one answer lists everything
@@ -216,8 +217,8 @@ def parse_query(request: Request, result):
         problems += e.problems
     if problems:
         raise ScenarioError(problems)
-    return Scenario(points=points, vetoes_off=off["vetoes_off"], caps_off=off["caps_off"], rescale=rescale == "1",
-                    source="--set")
+    return Scenario(points=points, vetoes_off=off["vetoes_off"], caps_off=off["caps_off"],
+                    rescale=_SWITCH.get(rescale, True), source="--set")
 
 
 @router.get("/office/{year}/whatif.json")
