@@ -607,7 +607,7 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
         with staged_output(out) as stage:
             todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html,
                             **({"history": run.history} if run.history is not None else {}), mark=ro.mark)
-            cards, summary = cards_then_summary(with_charts(todo))  # charts drawn here, while the pool starts
+            cards, summary = cards_then_summary(todo)
             if on_start:
                 on_start(len(todo))
 
@@ -617,7 +617,8 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
                 if on_done:
                     on_done(name)
 
-            renderer.start(cards, stage)  # the workers render while the score files are written
+            renderer.start(cards, stage)  # cards' charts drawn here, then the workers render while we write
+            summary = with_charts(summary)  # its charts (a finer map) too, while the cards render
             files = _write_score(run.score, stage)
             if signer is not None:
                 signer.prepare()  # pyHanko's import, while the cards render
