@@ -142,6 +142,7 @@ class Code(StrEnum):
     REASON_REQUIRED = "reason-required"
     CORRECTION_REQUIRED = "correction-required"
     CORRECTION_CITY = "correction-city"
+    NOTHING_TO_RESCORE = "nothing-to-rescore"
     # the portal's rounds, submissions and publications (jxscore.portal.rounds, .publish)
     ROUND_EXISTS = "round-exists"
     ROUND_UNKNOWN = "round-unknown"

@@ -32,6 +32,7 @@ class Action:
     EVIDENCE = "evidence"
     ANSWER = "answer"
     RESCORE = "rescore"
+    CORRECTION = "correction"
 
 
 def record(s: Session, now: datetime, action: str, *, user: User | None = None, user_name: str = "",

@@ -64,23 +64,38 @@ def publications(s: Session, rnd: Round) -> list[Publication]:
                           .order_by(Publication.version.desc())))
 
 
-def get_publication(s: Session, rnd: Round, version: int) -> Publication | None:
-    return s.scalar(select(Publication).where(Publication.round_id == rnd.id, Publication.version == version))
+def get_publication(s: Session, rnd: Round, version: int, revision: int | None = None) -> Publication | None:
+    """A version's publication: the given revision, or its latest (re-scored during 复查)."""
+    q = select(Publication).where(Publication.round_id == rnd.id, Publication.version == version)
+    if revision is not None:
+        q = q.where(Publication.revision == revision)
+    return s.scalar(q.order_by(Publication.revision.desc()).limit(1))
 
 
-def _new_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip: str = "") -> Publication:
-    last = s.scalar(select(func.max(Publication.version)).where(Publication.round_id == rnd.id)) or 0
-    pub = Publication(round_id=rnd.id, version=last + 1, status="rendering", done=0, total=0, message="",
-                      input_hash="", signed=False, created_by=by.id if by else None, created_at=now)
+def _new_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip: str = "",
+                     version: int | None = None) -> Publication:
+    """The next version of the round (revision 1), or with `version` the next revision of that version."""
+    if version is None:
+        version = (s.scalar(select(func.max(Publication.version)).where(Publication.round_id == rnd.id)) or 0) + 1
+        revision = 1
+    else:
+        revision = (s.scalar(select(func.max(Publication.revision)).where(
+            Publication.round_id == rnd.id, Publication.version == version)) or 0) + 1
+    pub = Publication(round_id=rnd.id, version=version, revision=revision, status="rendering", done=0, total=0,
+                      message="", input_hash="", signed=False, created_by=by.id if by else None, created_at=now)
     s.add(pub)
     s.flush()
-    audit.record(s, now, audit.Action.PUBLISH, user=by, user_name="(cli)", target=f"{rnd.year} v{pub.version}",
+    audit.record(s, now, audit.Action.PUBLISH if revision == 1 else audit.Action.RESCORE, user=by,
+                 user_name="(cli)", target=f"{rnd.year} v{pub.version}" + (f" r{revision}" if revision > 1 else ""),
                  ip=ip)
     return pub
 
 
 def start_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip: str = "") -> Publication:
-    """A new version (status rendering) of a locked round whose every city submitted a clean workbook."""
+    """A new version (status rendering) of a locked round whose every city submitted a clean workbook; a
+    version after the first is a correction after 审定 (review.may_publish_new_version)."""
+    from jxscore.portal.review import may_publish_new_version
+
     if rnd.state != "locked":
         raise PortalError(Problem.make(Code.ROUND_NOT_LOCKED, value=rnd.year))
     with criteria_of(s, rnd) as (crit, _, _):
@@ -91,6 +106,7 @@ def start_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip
         raise PortalError(Problem.make(Code.NOT_ALL_SUBMITTED, value="、".join(missing)))
     if rnd.office_file_id is None:
         raise PortalError(Problem.make(Code.OFFICE_BOOK_NEEDED, year=rnd.year))
+    may_publish_new_version(s, rnd)
     return _new_publication(s, now, rnd, by, ip)
 
 
@@ -168,8 +184,23 @@ def preview_run(factory: sessionmaker[Session], round_id: int):
         return service.score(service.RunOptions(year, data, crit_path))
 
 
+Stored = Callable[[Session, Publication, datetime], None]  # runs in the transaction that stores the documents
+
+
+def provisional_mark(window_end: datetime, version: int):
+    """The 公示稿 mark of a version's scorecards: the window's last day (24:00) or its exact end, 北京时间."""
+    from datetime import time, timedelta
+
+    from jxscore.portal.clock import CST
+    from jxscore.report.announce import Mark
+
+    end = window_end.astimezone(CST)
+    shown = (end - timedelta(days=1)).date() if end.time() == time(0, 0) else end
+    return Mark("公示稿", shown, version)
+
+
 def _render(factory: sessionmaker[Session], pub_id: int, clock: Clock, data: Path, crit_path: Path | None,
-            work: Path, sign=None) -> Publication:
+            work: Path, sign=None, mark=None, on_stored: Stored | None = None) -> Publication:
     from jxscore import service
 
     with transaction(factory) as s:
@@ -188,8 +219,8 @@ def _render(factory: sessionmaker[Session], pub_id: int, clock: Clock, data: Pat
             p.done = min(p.done + 1, p.total or p.done + 1)
 
     out = work / "out"
-    run = service.report(service.RunOptions(year, data, crit_path), service.ReportOptions(sign=sign), out,
-                         on_start=started, on_done=done)
+    run = service.report(service.RunOptions(year, data, crit_path), service.ReportOptions(sign=sign, mark=mark),
+                         out, on_start=started, on_done=done)
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     with transaction(factory) as s:
         pub = s.get(Publication, pub_id)
@@ -198,8 +229,11 @@ def _render(factory: sessionmaker[Session], pub_id: int, clock: Clock, data: Pat
         pub.status, pub.input_hash, pub.finished_at, pub.message = "done", man["input_hash"], now, ""
         pub.signed = bool(run.signed_by)
         pub.done = pub.total = max(pub.total, pub.done)
-        audit.record(s, now, audit.Action.PUBLISHED, user_name="(server)", target=f"{year} v{pub.version}",
+        audit.record(s, now, audit.Action.PUBLISHED, user_name="(server)", target=f"{year} v{pub.version}"
+                     + (f" r{pub.revision}" if pub.revision > 1 else ""),
                      sha256=man["input_hash"], detail=f"{len(docs)} documents" + ("，已签名" if pub.signed else ""))
+        if on_stored is not None:
+            on_stored(s, pub, now)
     return pub
 
 
@@ -229,21 +263,46 @@ def _guarded(factory, pub_id: int, clock: Clock, job: Callable[[Path], Publicati
         return _failed(factory, pub_id, clock, "发布时出现内部错误，已记录：请联系系统管理员。", type(e).__name__)
 
 
-def run_publication(factory: sessionmaker[Session], pub_id: int, clock: Clock, sign=None) -> Publication:
-    """Collect the round's submissions, render with `service.report` and store every document in one
-    transaction (status done); on any problem status failed with the message and no documents."""
+def run_publication(factory: sessionmaker[Session], pub_id: int, clock: Clock, sign=None,
+                    window_end: datetime | None = None) -> Publication:
+    """Collect the round's submissions, render with `service.report` (each page marked 公示稿 with the
+    window's end) and store every document in one transaction together with the version's entry into 公示
+    (status done); on any problem status failed with the message, no documents and no 公示."""
 
     def job(work: Path) -> Publication:
         with transaction(factory) as s:
-            round_id = s.get(Publication, pub_id).round_id
+            pub = s.get(Publication, pub_id)
+            round_id, version = pub.round_id, pub.version
         data, crit_path = collected_data(factory, round_id, work)
-        return _render(factory, pub_id, clock, data, crit_path, work, sign)
+        end = _window(clock, window_end)
+        return _render(factory, pub_id, clock, data, crit_path, work, sign, mark=provisional_mark(end, version),
+                       on_stored=_into_review(end))
 
     return _guarded(factory, pub_id, clock, job)
 
 
+def _window(clock: Clock, window_end: datetime | None) -> datetime:
+    from jxscore.portal.clock import CST
+    from jxscore.portal.review import window_end_for
+
+    return window_end or window_end_for(clock().astimezone(CST).date())
+
+
+def _into_review(window_end: datetime) -> Stored:
+    """Revision 1 of a version enters 公示 when its documents are stored (later revisions stay in 复查)."""
+
+    def stored(s: Session, pub: Publication, now: datetime) -> None:
+        from jxscore.portal.review import enter_stage
+
+        if pub.revision == 1:
+            s.flush()
+            enter_stage(s, now, pub.round, pub.version, "公示", None, window_ends=window_end)
+
+    return stored
+
+
 def publish_data(factory: sessionmaker[Session], clock: Clock, year: int, data_path: Path, by: User | None = None,
-                 sign=None) -> Publication:
+                 sign=None, window_end: datetime | None = None) -> Publication:
     """`jxscore publish`: a collected data folder published as the year's next version, synchronously.
 
     Opens the year's round (bundled criteria, no office.xlsx: the data is already collected) and locks it
@@ -271,7 +330,11 @@ def publish_data(factory: sessionmaker[Session], clock: Clock, year: int, data_p
                          detail=f"criteria {cf.sha256}; data {data_path.name}")
         if rnd.state != "locked":
             lock(s, now, rnd, by)
+        from jxscore.portal.review import may_publish_new_version
+
+        may_publish_new_version(s, rnd)
         pub = _new_publication(s, now, rnd, by)
+        version = pub.version
         crit_bytes = rnd.criteria_file.data
         pub_id = pub.id
 
@@ -280,7 +343,9 @@ def publish_data(factory: sessionmaker[Session], clock: Clock, year: int, data_p
         if crit_bytes != bundled_criteria_bytes():
             crit_path = work / "criteria.toml"
             crit_path.write_bytes(crit_bytes)
-        return _render(factory, pub_id, clock, data_path, crit_path, work, sign)
+        end = _window(clock, window_end)
+        return _render(factory, pub_id, clock, data_path, crit_path, work, sign, mark=provisional_mark(end, version),
+                       on_stored=_into_review(end))
 
     return _guarded(factory, pub_id, clock, job, reraise=True)
 

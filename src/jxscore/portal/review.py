@@ -221,3 +221,211 @@ def answer_objection(s: Session, now: datetime, rnd: Round, o: Objection, accept
                  detail=STATUS_NAMES[o.status], ip=ip)
     s.flush()
     return o
+
+
+# ------------------------------------------------------------------ corrections, re-scoring, announcement
+
+@dataclass(frozen=True)
+class Correction:
+    """A corrected workbook taken into the round's data: a city's book (a new Submission) or office.xlsx."""
+
+    file_id: str
+    sha256: str
+    city: str  # the city whose book it is; "" for office.xlsx
+
+
+def store_correction(s: Session, now: datetime, rnd: Round, name: str, data: bytes, by: User, *,
+                     city: str | None = None, ip: str = "") -> Correction:
+    """Check a corrected workbook with the intake's own checks and make it the round's data from now on.
+
+    A city book must be `city`'s when given (an objection's city); office.xlsx replaces the round's office
+    book (the old file stays stored, and every publication keeps the input tables it was scored on)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from jxscore.i18n import problem_record
+    from jxscore.io.intake import is_city_book, read_book
+    from jxscore.portal.models import Submission
+    from jxscore.portal.rounds import check_city_upload, check_office_book, criteria_of, upload_problems
+
+    problems = upload_problems(name, data)
+    if problems:
+        raise ReviewError(problems)
+    with tempfile.TemporaryDirectory(prefix="jxscore-fix-") as d:
+        probe = Path(d) / "book.xlsx"
+        probe.write_bytes(data)
+        if is_city_book(probe):
+            book = read_book(probe, [])
+            owner = book.meta.get("city", "") if book else ""
+            if city and owner != city:
+                raise ReviewError(Problem.make(Code.CORRECTION_CITY, file="book.xlsx", value=owner or "?", city=city))
+            problems, _ = check_city_upload(s, rnd, owner, data)
+            if problems:
+                raise ReviewError(problems)
+            f = files.put(s, data, files.media_for(".xlsx"), now)
+            s.add(Submission(round_id=rnd.id, city=owner, status="ok", file_id=f.id, sha256=f.sha256, size=f.size,
+                             problems=json.dumps([problem_record(p, "zh") for p in problems], ensure_ascii=False),
+                             submitted_by=by.id, submitted_at=now))
+            target = f"{rnd.year} {owner}"
+        else:
+            office = Path(d) / "office.xlsx"
+            office.write_bytes(data)
+            with criteria_of(s, rnd) as (crit, _, crit_file):
+                problems = check_office_book(office, rnd.year, crit, crit_file)
+            if problems:
+                raise ReviewError(problems)
+            f = files.put(s, data, files.media_for(".xlsx"), now)
+            rnd.office_file_id, owner, target = f.id, "", f"{rnd.year} office.xlsx"
+    audit.record(s, now, audit.Action.CORRECTION, user=by, target=target, sha256=f.sha256, ip=ip)
+    s.flush()
+    return Correction(f.id, f.sha256, owner)
+
+
+def pending(s: Session, rnd: Round, version: int) -> list[Objection]:
+    """Accepted objections whose correction is not yet in a re-scored revision."""
+    return [o for o in objections(s, rnd, version) if o.status == "accepted" and o.result_publication_id is None]
+
+
+def start_rescore(s: Session, now: datetime, rnd: Round, version: int, by: User, ip: str = "") -> Publication:
+    """The next revision of a version in 复查, from the data with every accepted correction in it."""
+    from jxscore.portal.publish import _new_publication
+
+    if stage_of(s, rnd, version) != "复查":
+        raise ReviewError(Problem.make(Code.ANSWER_STAGE, value=stage_of(s, rnd, version) or "草稿"))
+    if not pending(s, rnd, version):
+        raise ReviewError(Problem.make(Code.NOTHING_TO_RESCORE, value=version))
+    if rendering(s, rnd, version):
+        raise ReviewError(Problem.make(Code.STAGE_NOT_READY, value="复查", why="@why.rendering"))
+    return _new_publication(s, now, rnd, by, ip, version=version)
+
+
+def run_rescore(factory, pub_id: int, clock, sign=None) -> Publication:
+    """Render the re-scored revision (still marked 公示稿 with the version's window) and store, in one
+    transaction, its documents, its diff against the previous revision (`diff.csv`, each changed row with the
+    objection that caused it) and the link from each applied objection to it."""
+    from pathlib import Path
+
+    from jxscore.portal.db import transaction
+    from jxscore.portal.publish import _guarded, _render, collected_data, provisional_mark
+
+    def job(work: Path) -> Publication:
+        with transaction(factory) as s:
+            pub = s.get(Publication, pub_id)
+            rnd = pub.round
+            prev = s.scalar(select(Publication).where(
+                Publication.round_id == rnd.id, Publication.version == pub.version, Publication.status == "done",
+                Publication.revision < pub.revision).order_by(Publication.revision.desc()).limit(1))
+            before = work / "before"
+            before.mkdir()
+            for d in prev.documents:
+                if d.kind in ("scores", "ledger", "manifest"):
+                    (before / {"scores": "scores.csv", "ledger": "ledger.csv",
+                               "manifest": "manifest.json"}[d.kind]).write_bytes(d.file.data)
+            end = window_end(s, rnd, pub.version)
+            version, round_id = pub.version, rnd.id
+        data, crit_path = collected_data(factory, round_id, work)
+
+        def stored(s: Session, pub: Publication, now: datetime) -> None:
+            from jxscore.analysis.diff import diff_runs, write_diff
+
+            applied = pending(s, pub.round, version)
+            d = diff_runs(before, work / "out")
+            causes = {}
+            for o in applied:
+                if o.target.startswith("ledger:"):
+                    causes[(o.city, o.target.split(":", 1)[1])] = f"异议#{o.id}"
+            for r in d.rows:  # a row the objection did not name, changed by its correction
+                if (r.city, r.code) not in causes:
+                    ids = [f"异议#{o.id}" for o in applied if o.city == r.city]
+                    if ids:
+                        causes[(r.city, r.code)] = "、".join(ids)
+            d = d.with_causes(causes)
+            write_diff(d, work / "diff")
+            f = files.put(s, (work / "diff" / "diff.csv").read_bytes(), files.media_for("diff.csv"), now)
+            from jxscore.portal.models import Document
+
+            s.add(Document(publication_id=pub.id, kind="diff", city="", file_id=f.id))
+            for o in applied:
+                o.result_publication_id = pub.id
+
+        return _render(factory, pub_id, clock, data, crit_path, work, sign,
+                       mark=provisional_mark(end, version) if end else None, on_stored=stored)
+
+    return _guarded(factory, pub_id, clock, job)
+
+
+def start_announcement(s: Session, now: datetime, rnd: Round, version: int, by: User | None) -> Publication:
+    """Check that `version` may be announced (it is 审定, nothing renders); returns its final revision."""
+    if stage_of(s, rnd, version) != "审定":
+        raise ReviewError(Problem.make(Code.STAGE_ORDER, value="公告", current=stage_of(s, rnd, version) or "草稿",
+                                       expected="审定"))
+    if rendering(s, rnd, version):
+        raise ReviewError(Problem.make(Code.STAGE_NOT_READY, value="公告", why="@why.rendering"))
+    return latest_revision(s, rnd, version)
+
+
+def run_announcement(factory, round_id: int, version: int, clock, by_id: int | None, sign=None,
+                     issuer: str | None = None) -> None:
+    """公告: the final scorecards and summary (no 公示稿 mark, signed when a key is configured) and the
+    announcement PDF, rendered from the approved revision's own input tables, stored with the version's
+    entry into 公告 in one transaction."""
+    import tempfile
+    from pathlib import Path
+
+    from jxscore import service
+    from jxscore.portal.db import transaction
+    from jxscore.portal.models import Document
+    from jxscore.report.announce import ISSUER
+
+    with transaction(factory) as s:
+        rnd = s.get(Round, round_id)
+        pub = latest_revision(s, rnd, version)
+        pub_id, year = pub.id, rnd.year
+        inputs = {d.kind.split(":", 1)[1]: d.file.data for d in pub.documents if d.kind.startswith("input:")}
+        crit_bytes = rnd.criteria_file.data
+    with tempfile.TemporaryDirectory(prefix="jxscore-ann-") as tmp:
+        work = Path(tmp)
+        data = work / "data"
+        data.mkdir()
+        for name, blob in inputs.items():
+            (data / Path(name).name).write_bytes(blob)
+        from jxscore.portal.rounds import bundled_criteria_bytes
+
+        crit = None
+        if crit_bytes != bundled_criteria_bytes():
+            crit = work / "criteria.toml"
+            crit.write_bytes(crit_bytes)
+        opts = service.RunOptions(year, data, crit)
+        day = clock().astimezone(CST).date()
+        out = work / "out"
+        service.report(opts, service.ReportOptions(sign=sign), out)
+        service.save(service.announce(opts, service.AnnounceOptions(issuer=issuer or ISSUER, date=day,
+                                                                           version=version)), work / "ann")
+        if sign is not None:
+            from jxscore.report.sign import load_signer
+
+            load_signer(sign).sign_file(work / "ann" / "announcement.pdf")
+        with transaction(factory) as s:
+            now = clock()
+            rnd = s.get(Round, round_id)
+            by = s.get(User, by_id) if by_id else None
+
+            def add(kind: str, path: Path, city: str = "") -> None:
+                f = files.put(s, path.read_bytes(), files.media_for(path.name), now)
+                s.add(Document(publication_id=pub_id, kind=kind, city=city, file_id=f.id))
+
+            add("announcement", work / "ann" / "announcement.pdf")
+            add("final:summary", out / "summary.pdf")
+            slug_city = {v: k for k, v in _slugs(rnd).items()}
+            for pdf in sorted((out / "scorecards").glob("*.pdf")):
+                if pdf.stem in slug_city:
+                    add("final:scorecard", pdf, slug_city[pdf.stem])
+            enter_stage(s, now, rnd, version, "公告", by)
+
+
+def _slugs(rnd: Round) -> dict[str, str]:
+    from jxscore.core.criteria import load_criteria
+    from jxscore.resources import default_criteria_path
+
+    return {e.name: e.slug for e in load_criteria(default_criteria_path()).entities}

@@ -183,9 +183,7 @@ def submit(s: Session, now: datetime, rnd: Round, city: str, upload_name: str, d
     """Check a city's workbook at once; stored (status ok) when clean, else the problems (status errors).
 
     Raises UploadRefused (audited) when the round is locked or the file is empty, too large or no .xlsx."""
-    from jxscore.core.problems import InputError
     from jxscore.i18n import problem_record
-    from jxscore.io.intake import check_city_book
 
     target = f"{rnd.year} {city}"
     if rnd.state == "locked":
@@ -193,6 +191,26 @@ def submit(s: Session, now: datetime, rnd: Round, city: str, upload_name: str, d
     refused = upload_problems(upload_name, data)
     if refused:
         raise _refuse(s, now, by, target, refused, data, ip)
+    problems, warnings = check_city_upload(s, rnd, city, data)
+    digest = files.sha256(data)
+    sub = Submission(round_id=rnd.id, city=city, sha256=digest, size=len(data), submitted_by=by.id, submitted_at=now,
+                     status="errors" if problems else "ok",
+                     problems=json.dumps([problem_record(p, "zh") for p in problems + warnings], ensure_ascii=False))
+    if not problems:
+        sub.file_id = files.put(s, data, files.media_for(".xlsx"), now).id
+    s.add(sub)
+    s.flush()
+    audit.record(s, now, audit.Action.UPLOAD, user=by, target=target, sha256=digest,
+                 detail="ok" if not problems else f"errors {len(problems)}", ip=ip)
+    return sub
+
+
+def check_city_upload(s: Session, rnd: Round, city: str, data: bytes) -> tuple[list[Problem], list[Problem]]:
+    """(problems, warnings) of `data` as `city`'s workbook for the round: the intake's own checks, on a file
+    the server names, and the book's `_meta` city must be `city`."""
+    from jxscore.core.problems import InputError
+    from jxscore.io.intake import check_city_book
+
     with criteria_of(s, rnd) as (crit, _, crit_file):
         slug = {e.name: e.slug for e in crit.entities}.get(city, "city")
         warnings: list[Problem] = []
@@ -212,17 +230,7 @@ def submit(s: Session, now: datetime, rnd: Round, city: str, upload_name: str, d
                 if others:
                     problems.insert(0, Problem.make(Code.WRONG_CITY_BOOK, file=path.name, sheet="_meta",
                                                     value=others[0], city=city))
-    digest = files.sha256(data)
-    sub = Submission(round_id=rnd.id, city=city, sha256=digest, size=len(data), submitted_by=by.id, submitted_at=now,
-                     status="errors" if problems else "ok",
-                     problems=json.dumps([problem_record(p, "zh") for p in problems + warnings], ensure_ascii=False))
-    if not problems:
-        sub.file_id = files.put(s, data, files.media_for(".xlsx"), now).id
-    s.add(sub)
-    s.flush()
-    audit.record(s, now, audit.Action.UPLOAD, user=by, target=target, sha256=digest,
-                 detail="ok" if not problems else f"errors {len(problems)}", ip=ip)
-    return sub
+    return problems, warnings
 
 
 def latest_submissions(s: Session, rnd: Round) -> dict[str, Submission]:
