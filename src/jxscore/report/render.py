@@ -51,10 +51,10 @@ CARD_MAP_W, SUMMARY_MAP_W = 62.0, 170.0  # pt: the card's locator map, the summa
 def add_charts(ctx: dict) -> dict:
     """The context plus SVG data: URLs of its charts, drawn from plain data (a context that has them
     already is returned as it is: Renderer.start draws them in the parent)."""
-    from jxscore.report import charts, jxmap
-
     if "charts" in ctx:
         return ctx
+    from jxscore.report import charts, jxmap
+
     if ctx["kind"] == "scorecard":
         name = ctx["city"]["name"]
         ch = {"categories": charts.categories_chart(ctx["categories"], name),
