@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.jxscore-installed
 YEAR   ?= 2024
 
-.PHONY: demo test lint bench setup clean messages docs
+.PHONY: demo test serve lint bench setup clean messages docs
 
 $(STAMP): pyproject.toml constraints.txt scripts/setup-system.sh
 	bash scripts/setup-system.sh
@@ -19,6 +19,11 @@ demo: $(STAMP)
 	$(BIN)/jxscore report --year $(YEAR) --data data --history data/history --out out/demo
 	$(BIN)/jxscore audit --year $(YEAR) --data data --out out/demo
 	$(BIN)/jxscore barometer --year 2025 --period H1 --data data --out out/demo
+
+# the portal on 127.0.0.1:8000 with the sample round (jxscore.db in this folder; demo passwords printed once)
+serve: $(STAMP)
+	$(BIN)/python scripts/serve-demo.py
+	$(BIN)/jxscore serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -121,12 +121,31 @@ def _checked_sign(sign):
     return sign
 
 
+def _window_end(text: str | None):
+    """--window-end as an aware datetime: a date is its last day (the window closes at 24:00 北京时间)."""
+    import datetime as dt
+
+    from jxscore.portal.clock import CST
+    from jxscore.report.announce import parse_window_end
+
+    if text is None:
+        return None
+    v = parse_window_end(text)
+    if isinstance(v, dt.datetime):
+        return v if v.tzinfo else v.replace(tzinfo=CST)
+    return dt.datetime.combine(v + dt.timedelta(days=1), dt.time(0, 0), tzinfo=CST)
+
+
 def publish(year: YEAR,
             data: Annotated[Path, typer.Option("--data", help="Collected data folder (as `jxscore score` takes).")],
-            db: DB = None, sign_key: SIGN_KEY = None, sign_cert: SIGN_CERT = None,
+            db: DB = None,
+            window_end: Annotated[str | None, typer.Option(
+                "--window-end", help="End of the 公示 window, 北京时间: a last day YYYY-MM-DD (open until 24:00) or "
+                                     "YYYY-MM-DDTHH:MM (default: 15 days from today).")] = None,
+            sign_key: SIGN_KEY = None, sign_cert: SIGN_CERT = None,
             sign_pass_env: SIGN_PASS_ENV = None, debug: DEBUG = False) -> None:
-    """Publish a year's results from a data folder: the next version of the year's round (opened and locked
-    when needed), every document stored in the portal's database with its SHA-256."""
+    """Publish a year's results from a data folder for 公示: the next version of the year's round (opened and
+    locked when needed), every page marked 公示稿, every document stored in the database with its SHA-256."""
     from jxscore.cli.report import sign_options
     from jxscore.portal.clock import system_clock
     from jxscore.portal.db import open_db, transaction
@@ -134,11 +153,20 @@ def publish(year: YEAR,
 
     with fail_on_errors(debug):
         sign = _checked_sign(sign_options(sign_key, sign_cert, None, False, None, sign_pass_env))
+        end = _window_end(window_end)
         factory = open_db(db)
-        pub = publish_data(factory, system_clock, year, data, sign=sign)
+        pub = publish_data(factory, system_clock, year, data, sign=sign, window_end=end)
         with transaction(factory) as s:
             docs = [(d.kind, d.city, d.file.sha256) for d in documents(s, s.get(type(pub), pub.id))]
     signed = "，已签名" if pub.signed else ""
-    typer.echo(f"已发布 {year}年度第{pub.version}版（输入数据指纹 {pub.input_hash}{signed}），{len(docs)}个文件：")
+    from jxscore.portal.clock import cst
+    from jxscore.portal.db import transaction as tx
+    from jxscore.portal.review import window_end as window_of
+    from jxscore.portal.rounds import get_round
+
+    with tx(factory) as s:
+        ends = cst(window_of(s, get_round(s, year), pub.version))
+    typer.echo(f"已发布 {year}年度第{pub.version}版供公示，公示期至 {ends}（北京时间）"
+               f"（输入数据指纹 {pub.input_hash}{signed}），{len(docs)}个文件：")
     for kind, city, sha in docs:
         typer.echo(f"  {sha}  {kind}{' ' + city if city else ''}")
