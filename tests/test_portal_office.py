@@ -25,7 +25,9 @@ from starlette.testclient import TestClient
 from jxscore.portal.accounts import add_user
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import make_engine, sessions, transaction, upgrade
-from jxscore.portal.models import AuditEvent, Document, Publication
+from jxscore.portal.models import AuditEvent, Document, Publication, User
+from jxscore.portal.review import enter_stage
+from jxscore.portal.rounds import get_round
 from jxscore.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +129,14 @@ def world(tmp_path_factory):
         rec["dash_v1"] = kb.get("/office/2024").text
         rec["v1"] = _downloads(kb, eng, 1)
         rec["submission_dl"] = kb.get("/office/2024/submissions/pingxiang")
+        # while version 1 is in 公示 a new version is refused; after 审定 it is a correction (issue 15)
+        rec["publish_in_review"] = kb.post("/office/2024/publish", data={"csrf_token": _tok(kb, "/office/2024")})
+        clock = app.state.portal.clock
+        clock.advance(days=16)
+        with transaction(sessions(eng)) as s:
+            rnd, office = get_round(s, 2024), s.scalar(select(User).where(User.name == "kb"))
+            enter_stage(s, clock(), rnd, 1, "复查", office)
+            enter_stage(s, clock(), rnd, 1, "审定", office)
         kb.post("/office/2024/publish", data={"csrf_token": _tok(kb, "/office/2024")})
         _wait(app)
         rec["v1_again"] = _downloads(kb, eng, 1)
@@ -216,6 +226,8 @@ def test_publish_makes_version_1_with_every_document_and_its_hash(world):
 
 
 def test_publishing_again_is_version_2_and_version_1_never_changes(world):
+    refused = world["publish_in_review"]
+    assert refused.status_code == 409 and "正处于“公示”阶段" in refused.text
     v1, again, v2 = world["v1"], world["v1_again"], world["v2"]
     assert again.keys() == v1.keys() == v2.keys()
     for key in v1:
