@@ -69,9 +69,12 @@ def pg_url(pg_cluster):
     return pg_cluster.url()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One Playwright Browser on Debian's chromium-headless-shell for the session (fails if missing)."""
+    """One Playwright Browser on Debian's chromium-headless-shell per test module (fails if missing).
+
+    Per module, not per session: while Playwright's sync API runs, its event loop is the main thread's
+    running loop, and `asyncio.run` elsewhere (pyHanko's signing) would fail in the modules that follow."""
     from browser import BrowserUnavailable, launch_browser
 
     try:
