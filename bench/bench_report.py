@@ -78,9 +78,7 @@ def main() -> None:
     ratio = statistics.median(t_report) / statistics.median(t_single)
     pages = {p.stem: page_count(p) for p in sorted((tmp / "out" / "scorecards").glob("*.pdf"))}
     summary = page_count(tmp / "out" / "summary.pdf")
-    from jxscore.report.render import default_jobs
-
-    print(f"cpu cores: {os.cpu_count()}, render workers: {a.jobs or default_jobs()}")
+    print(f"cpu cores: {os.cpu_count()}, render workers: {a.jobs or os.cpu_count()}")
     print(f"single cold render ({card.stem}):  {stats(t_single)}")
     print(f"jxscore report (12 PDFs):        {stats(t_report)}")
     print(f"ratio (median report / median single): {ratio:.2f}  (goal ≤ {GOAL:g})")

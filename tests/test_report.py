@@ -296,15 +296,6 @@ def test_help_does_not_import_renderers():
     assert res.stdout.strip() == "False"
 
 
-def test_default_render_workers_one_more_than_the_cores(monkeypatch):
-    """11 cards on 2 cores: with 2 workers the 11th runs alone; with 3 the cards share both cores."""
-    from jxscore.report import render
-
-    for cores, workers in ((2, 3), (4, 5), (1, 1), (None, 1)):
-        monkeypatch.setattr(render.os, "cpu_count", lambda c=cores: c)
-        assert render.default_jobs() == workers, cores
-
-
 def _flate_streams(pdf: bytes) -> list[bytes]:
     """Every compressed stream of a PDF, exactly as stored (the zlib data between `stream` and its end)."""
     import zlib

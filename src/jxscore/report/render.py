@@ -306,16 +306,6 @@ PRELOAD = ["__main__", "jxscore.report.render", "jxscore.report.pdf", "jxscore.r
            FORK_SERVER_PREP]
 
 
-def default_jobs() -> int:
-    """Render processes when the caller names none: one more than the cores (one on one core).
-
-    A run is 11 cards of about the same length, then the summary; with exactly as many workers as
-    cores, the 11th card (on two cores) runs alone on one core while the other idles. With one more
-    worker the cards share the cores until the last one ends, ~half a card earlier."""
-    cores = os.cpu_count() or 1
-    return cores + 1 if cores > 1 else 1
-
-
 class Renderer:
     """A pool of pre-warmed workers; start it early (before scoring) so their start-up overlaps it.
 
@@ -329,7 +319,7 @@ class Renderer:
     """
 
     def __init__(self, jobs: int | None = None):
-        self.n = max(1, jobs or default_jobs())
+        self.n = max(1, jobs or os.cpu_count() or 1)
         self.pool = None
         self._starter = None
         self._error: BaseException | None = None
