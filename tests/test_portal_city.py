@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from jxscore.portal import files, publish, views
 from jxscore.portal.accounts import disable_user
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import sessions, transaction
-from jxscore.portal.models import AuditEvent, Publication, Round, StoredFile, Submission, User
+from jxscore.portal.models import STAGES, AuditEvent, Publication, Round, StageEvent, StoredFile, Submission, User
 from jxscore.resources import default_criteria_path
 from jxscore.service import ReportOptions, RunOptions
 from jxscore.web.app import create_app
@@ -29,7 +30,8 @@ DATA = ROOT / "data"
 PW = "pw-" + "x" * 8
 
 
-def _publish(s, now, year: int, out: Path, data: Path | None, slug_to_city: dict[str, str], version: int = 1):
+def _publish(s, now, year: int, out: Path, data: Path | None, slug_to_city: dict[str, str], version: int = 1,
+             stages: tuple[str, ...] = ("公示", "复查", "审定", "公告")):
     rnd = s.scalars(select(Round).where(Round.year == year)).first()
     if rnd is None:
         crit = files.put(s, default_criteria_path().read_bytes(), "text/plain; charset=utf-8", now)
@@ -42,12 +44,16 @@ def _publish(s, now, year: int, out: Path, data: Path | None, slug_to_city: dict
     s.add(pub)
     s.flush()
     publish.store_outputs(s, pub, out, data, slug_to_city, now)
+    for st in stages:  # the review cycle's stages, as the office would have entered them (issue 15)
+        s.add(StageEvent(round_id=rnd.id, version=version, stage=st, at=now,
+                         window_end=now + timedelta(days=16) if st == "公示" else None))
     return pub
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A portal with 2021–2024 published (2024 with scorecards, twice: v1 and v2), 2025 locked unpublished."""
+    """A portal with 2021–2024 published (2024 with scorecards, twice: v1 and v2; 2022 only in 公示; 2023 also
+    with a v2 done but not yet put up for 公示), 2025 locked unpublished."""
     tmp = tmp_path_factory.mktemp("portal_city")
     out = tmp / "report2024"
     service.report(RunOptions(year=2024, data=DATA), ReportOptions(), out)
@@ -59,10 +65,11 @@ def site(tmp_path_factory):
         for y in (2021, 2022, 2023):
             o = tmp / f"score{y}"
             service.save(service.score(RunOptions(year=y, data=DATA / "history" / str(y))), o)
-            _publish(s, clock(), y, o, None, p.city_by_slug)
+            _publish(s, clock(), y, o, None, p.city_by_slug, stages=("公示",) if y == 2022 else STAGES)
         _publish(s, clock(), 2024, out, DATA, p.city_by_slug, version=1)
         clock.advance(hours=1)
         _publish(s, clock(), 2024, out, DATA, p.city_by_slug, version=2)
+        _publish(s, clock(), 2023, tmp / "score2023", None, p.city_by_slug, version=2, stages=())  # not put up
         crit = files.put(s, default_criteria_path().read_bytes(), "text/plain; charset=utf-8", clock())
         s.add(Round(year=2025, state="locked", criteria_file_id=crit.id, opened_at=clock(), locked_at=clock()))
     add(eng, "office", "office", password=PW)
@@ -453,3 +460,18 @@ def test_on_postgresql(pg_cluster, tmp_path):
         assert (t["萍乡"]["rank"], t["萍乡"]["total"], t["景德镇"]["rank"]) == (4, 89.48, 5)
     finally:
         eng.dispose()
+
+
+def test_a_city_reads_a_version_once_it_is_put_up_and_the_ranking_once_announced(site):
+    nc, office = signed_in(site, "nc"), signed_in(site, "office")
+    # 2023 v2 is done but not yet in 公示: the office reads it, the city still reads v1
+    assert "第 2 版，发布于" in office.get("/2023/nanchang/").text
+    page = nc.get("/2023/nanchang/").text
+    assert "第 1 版，发布于" in page and "第 2 版，发布于" not in page
+    assert nc.get("/2023/nanchang/?v=2").status_code == 404
+    # 2022 is in 公示: the city reads its own results, not the provincial ranking, which is the announced one
+    r = nc.get("/2022/nanchang/")
+    assert r.status_code == 200 and "公示稿" in r.text and "提出异议" in r.text
+    assert nc.get("/2022/ranking").status_code == 404
+    assert office.get("/2022/ranking").status_code == 200
+    assert nc.get("/2021/ranking").status_code == 200

@@ -66,21 +66,35 @@ def _codes(v: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ publications
 
-def published(s: Session, year: int, version: int | None = None) -> Publication | None:
+def _put_up():
+    """A version a city may read: one that has entered 公示 (its results are no longer the office's draft)."""
+    from sqlalchemy import exists
+
+    from jxscore.portal.models import StageEvent
+
+    return exists(select(StageEvent.id).where(StageEvent.round_id == Publication.round_id,
+                                              StageEvent.version == Publication.version))
+
+
+def published(s: Session, year: int, version: int | None = None, *, for_city: bool = False) -> Publication | None:
     """The latest done version of `year`'s round (or that `version`, when done; of a version re-scored during
-    复查, its latest revision); None before publication."""
+    复查, its latest revision); None before publication — for a city, before the version entered 公示."""
     q = (select(Publication).join(Round, Publication.round_id == Round.id)
          .where(Round.year == year, Publication.status == "done"))
+    if for_city:
+        q = q.where(_put_up())
     if version is not None:
         q = q.where(Publication.version == version)
     return s.scalars(q.order_by(Publication.version.desc(), Publication.revision.desc()).limit(1)).first()
 
 
-def versions(s: Session, year: int) -> list[int]:
+def versions(s: Session, year: int, *, for_city: bool = False) -> list[int]:
     """The done versions of a year, newest first (for the 'older versions' links)."""
     q = (select(Publication.version).join(Round, Publication.round_id == Round.id)
-         .where(Round.year == year, Publication.status == "done").distinct().order_by(Publication.version.desc()))
-    return list(s.scalars(q))
+         .where(Round.year == year, Publication.status == "done"))
+    if for_city:
+        q = q.where(_put_up())
+    return list(s.scalars(q.distinct().order_by(Publication.version.desc())))
 
 
 def _doc_file(s: Session, pub: Publication, kind: str, city: str = "") -> tuple[str, str] | None:
@@ -308,12 +322,12 @@ class HistoryRow:
     grade: str
 
 
-def city_history(s: Session, city: str) -> list[HistoryRow]:
+def city_history(s: Session, city: str, *, for_city: bool = True) -> list[HistoryRow]:
     """`city` in every year's latest published version, oldest first (a year it is missing from is left out)."""
     years = s.scalars(select(Round.year).order_by(Round.year))
     out = []
     for y in years:
-        pub = published(s, y)
+        pub = published(s, y, for_city=for_city)
         if pub is None:
             continue
         table = ranking(s, pub)

@@ -23,14 +23,21 @@ from jxscore.web.pages import render
 router = APIRouter()
 
 
-def _publication(s: Session, year: int, v: int | None) -> Publication:
-    """The published version asked for (latest without `v`); 404 for everyone before publication."""
+def _publication(s: Session, year: int, v: int | None, user: User) -> Publication:
+    """The published version asked for (latest without `v`); 404 before publication — for a city, before the
+    version entered 公示."""
     if v is not None and not 1 <= v <= 10_000:
         raise HTTPException(404)
-    pub = views.published(s, year, v)
+    pub = views.published(s, year, v, for_city=user.role == "city")
     if pub is None:
         raise HTTPException(404)
     return pub
+
+
+def _stage(s: Session, pub: Publication) -> tuple[str | None, datetime | None]:
+    from jxscore.portal.review import stage_of, window_end
+
+    return stage_of(s, pub.round, pub.version), window_end(s, pub.round, pub.version)
 
 
 def _to_office(s: Session, year: int, v: int | None, user: User) -> Response | None:
@@ -65,11 +72,12 @@ def city_home(request: Request, user: User = Depends(own_city), s: Session = Dep
     for rnd in s.scalars(select(Round).order_by(Round.year.desc())):
         last = s.scalars(select(Submission).where(Submission.round_id == rnd.id, Submission.city == user.city)
                          .order_by(Submission.id.desc()).limit(1)).first()
-        pub = views.published(s, rnd.year)
+        pub = views.published(s, rnd.year, for_city=True)
         row = None
         if pub is not None:
             row = next((r for r in views.ranking(s, pub) if r.city == user.city), None)
-        rounds.append({"year": rnd.year, "state": rnd.state, "submission": last, "pub": pub, "row": row})
+        rounds.append({"year": rnd.year, "state": rnd.state, "submission": last, "pub": pub, "row": row,
+                       "stage": _stage(s, pub)[0] if pub is not None else None})
     return render(request, "city_home.html", title=f"{user.city}", city=user.city, slug=slug, rounds=rounds,
                   history=views.city_history(s, user.city or ""))
 
@@ -79,21 +87,26 @@ def scorecard_page(request: Request, sc: CityScope = Depends(city_scope), v: int
                    s: Session = Depends(db)) -> Response:
     if (away := _to_office(s, sc.year, v, sc.user)) is not None:
         return away
-    pub = _publication(s, sc.year, v)
+    pub = _publication(s, sc.year, v, sc.user)
     card = views.city_card(s, pub, sc.city)
     if card is None:
         raise HTTPException(404)
     has_pdf = views.document(s, pub, "scorecard", sc.city) is not None
+    stage, ends = _stage(s, pub)
+    city = sc.user.role == "city"
     return render(request, "city_card.html", title=f"{sc.city} {sc.year}年度考核结果", card=card, scope=sc,
-                  has_pdf=has_pdf, history=views.city_history(s, sc.city), versions=views.versions(s, sc.year),
-                  latest=views.published(s, sc.year).version, query=f"?v={pub.version}" if v is not None else "")
+                  has_pdf=has_pdf, history=views.city_history(s, sc.city, for_city=city),
+                  versions=views.versions(s, sc.year, for_city=city), stage=stage, window_end=ends,
+                  latest=views.published(s, sc.year, for_city=city).version,
+                  query=f"?v={pub.version}" if v is not None else "")
 
 
 @router.get("/{year}/{slug}/scorecard.pdf")
 def scorecard_pdf(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
                   s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
-    pub = _publication(s, sc.year, v)
-    f = views.document(s, pub, "scorecard", sc.city)
+    pub = _publication(s, sc.year, v, sc.user)
+    # after 公告 the final (unmarked, signed) card; before, the provisional one marked 公示稿
+    f = views.document(s, pub, "final:scorecard", sc.city) or views.document(s, pub, "scorecard", sc.city)
     if f is None:
         raise HTTPException(404)
     _audit_office_download(s, t, request, sc, "scorecard.pdf", pub, f.sha256)
@@ -105,7 +118,7 @@ def scorecard_pdf(request: Request, sc: CityScope = Depends(city_scope), v: int 
 def ledger_csv(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
                s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
     """The city's own ledger rows only (never the province's file), formula-safe."""
-    pub = _publication(s, sc.year, v)
+    pub = _publication(s, sc.year, v, sc.user)
     header, rows = views.city_ledger_rows(s, pub, sc.city)
     if not rows:
         raise HTTPException(404)
@@ -122,11 +135,14 @@ def ranking_page(request: Request, year: int, v: int | None = None, user: User =
                  s: Session = Depends(db)) -> Response:
     if (away := _to_office(s, year, v, user)) is not None:
         return away
-    pub = _publication(s, year, v)
+    pub = _publication(s, year, v, user)
+    if user.role == "city" and _stage(s, pub)[0] != "公告":
+        raise HTTPException(404)  # the provincial ranking is the announced one (公告); before, a city sees its own
     rnd = pub.round
     nm = views.names(s, rnd)
     cats = views.category_codes(s, pub)
     return render(request, "ranking.html", title=f"{year}年度考核结果排名", year=year, pub=pub,
                   rows=views.ranking(s, pub), cats=[(c, nm.categories.get(c, c)) for c in cats], names=nm,
-                  slug_by_city=request.app.state.portal.slug_by_city, versions=views.versions(s, year),
-                  latest=views.published(s, year).version)
+                  slug_by_city=request.app.state.portal.slug_by_city,
+                  versions=views.versions(s, year, for_city=user.role == "city"),
+                  latest=views.published(s, year, for_city=user.role == "city").version)
