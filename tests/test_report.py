@@ -347,3 +347,36 @@ def test_charts_drawn_before_the_workers_give_the_same_html(scored):
         assert "charts" not in before.context
         assert add_charts(after.context) is after.context
         assert render_html(after.template, after.context) == render_html(before.template, before.context)
+
+
+def test_jobs_reach_the_workers_without_numpy():
+    """The summary's veto and cap codes come from the engine as numpy strings (the sample data has
+    both); with_charts makes them (and any numpy scalar) Python ones, so unpickling a job in a worker
+    imports nothing of numpy."""
+    import io
+    import pickle
+
+    import numpy as np
+
+    from jxscore.report.render import jobs_for, plain, with_charts
+
+    assert plain({"a": [np.str_("V1"), (np.float64(0.5), np.int64(3))], "b": np.bool_(True)}) == \
+        {"a": ["V1", (0.5, 3)], "b": True}
+    assert type(plain([np.str_("G1")])[0]) is str and type(plain((np.float64(2.0),))[0]) is float
+
+    class Modules(pickle.Unpickler):
+        seen: set = set()
+
+        def find_class(self, module, name):
+            Modules.seen.add(module)
+            return super().find_class(module, name)
+
+    from jxscore.service import RunOptions, run_score
+
+    result, inputs = run_score(RunOptions(2024, SAMPLE))
+    jobs = jobs_for(result, inputs, FIXED_MANIFEST)
+    Modules(io.BytesIO(pickle.dumps(jobs))).load()
+    assert any(m.startswith("numpy") for m in Modules.seen)  # as built: the check can tell
+    Modules.seen = set()
+    Modules(io.BytesIO(pickle.dumps(with_charts(jobs)))).load()
+    assert Modules.seen == {"jxscore.report.render"}
