@@ -143,6 +143,9 @@ class Code(StrEnum):
     CORRECTION_REQUIRED = "correction-required"
     CORRECTION_CITY = "correction-city"
     NOTHING_TO_RESCORE = "nothing-to-rescore"
+    RESCORE_PENDING = "rescore-pending"
+    ANNOUNCING = "announcing"
+    WINDOW_DATE = "window-date"
     # the portal's rounds, submissions and publications (jxscore.portal.rounds, .publish)
     ROUND_EXISTS = "round-exists"
     ROUND_UNKNOWN = "round-unknown"

@@ -97,6 +97,8 @@ def enter_stage(s: Session, now: datetime, rnd: Round, version: int, stage: str,
         n = open_objections(s, rnd, version)
         if n:
             raise ReviewError(Problem.make(Code.OBJECTIONS_OPEN, value=n))
+        if waiting := pending(s, rnd, version):  # approving would freeze results without the correction
+            raise ReviewError(Problem.make(Code.RESCORE_PENDING, value=len(waiting)))
     ev = StageEvent(round_id=rnd.id, version=version, stage=stage, at=now, user_id=by.id if by else None,
                     window_end=window_ends if stage == "公示" else None)
     s.add(ev)

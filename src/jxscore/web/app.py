@@ -90,7 +90,7 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 404 and viewer(request) is None:
+        if exc.status_code == 404 and viewer(request) is None and not request.url.path.startswith("/public/"):
             return RedirectResponse("/login", status_code=303)  # anonymous: nothing to learn about what exists
         code = exc.status_code if exc.status_code in ERRORS else 400
         title, text = ERRORS[code]
@@ -114,7 +114,7 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
     from jxscore.web.routes import auth
 
     app.include_router(auth.router)
-    for name in ("office", "city", "whatif"):  # the parts built on rounds and publications
+    for name in ("review", "office", "city", "whatif"):  # the parts built on rounds and publications
         try:
             mod = __import__(f"jxscore.web.routes.{name}", fromlist=["router"])
         except ModuleNotFoundError:

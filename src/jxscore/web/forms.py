@@ -11,9 +11,10 @@ from jxscore.web.security import BodyTooLarge, csrf_ok
 MAX_FILES = 5  # evidence files on one objection; a submission has one
 
 
-async def checked_form(request: Request) -> FormData:
+async def checked_form(request: Request, max_files: int = MAX_FILES) -> FormData:
+    """`max_files` one past a form's own limit lets its handler say the count in Chinese."""
     try:
-        form = await request.form(max_files=MAX_FILES, max_fields=100, max_part_size=64 * 1024)
+        form = await request.form(max_files=max_files, max_fields=100, max_part_size=64 * 1024)
     except BodyTooLarge:
         raise
     except Exception:  # noqa: BLE001 - malformed multipart, too many parts: a bad request, not a crash

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from jxscore.core.problems import JxError
 from jxscore.i18n import problem_record
-from jxscore.portal import audit, publish, rounds
+from jxscore.portal import audit, publish, review, rounds
 from jxscore.portal.models import Publication, Round, StoredFile, User
 from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, office
 from jxscore.web.forms import checked_form
@@ -83,6 +83,7 @@ def _preview(portal, rnd: Round) -> dict:
     if rnd.id in cache:
         return cache[rnd.id]
     from jxscore.io.writers import verification_frame
+    from jxscore.portal.views import TABLE_NAMES
 
     try:
         run = publish.preview_run(portal.sessions, rnd.id)
@@ -101,6 +102,8 @@ def _preview(portal, rnd: Round) -> dict:
                  "fraction": _n(r["fraction"], 4), "weight": _n(r["weight"]), "points": _n(r["points"]),
                  "note": r["note"]})
         findings = verification_frame(res).to_dict("records") if res.verification is not None else []
+        for f in findings:  # the table's Chinese name, as the city's page shows it
+            f["table_name"] = TABLE_NAMES.get(f["table"], f["table"])
         view = {"problems": [], "ranking": ranking, "ledger": ledger, "findings": findings,
                 "categories": [c.code for c in res.criteria.categories], "input_hash": run.manifest["input_hash"],
                 "warnings": _records(res.warnings)}
@@ -192,13 +195,13 @@ def _dashboard(request: Request, s: Session, rnd: Round, problems: list[dict], s
             else:
                 url, label = f"/office/{rnd.year}/v{p.version}/{d.kind}", KIND_NAMES.get(d.kind, d.kind)
             docs.append({"url": url, "label": label, "sha256": d.file.sha256, "size": d.file.size})
-        pubs.append({"pub": p, "docs": docs})
+        pubs.append({"pub": p, "docs": docs, "stage": review.stage_of(s, rnd, p.version) or "草稿"})
     ready = rnd.state == "locked" and all(c.state == "locked" for c in states)
     preview = _preview(portal, rnd) if rnd.state == "locked" else None
     rendering = any(p["pub"].status == "rendering" for p in pubs)
     return render(request, "office_round.html", status=status, title=f"{rnd.year}年度考核", rnd=rnd, states=states,
                   slug_by_city=portal.slug_by_city, pubs=pubs, ready=ready, preview=preview, problems=problems,
-                  rendering=rendering)
+                  rendering=rendering, last_day=default_last_day(_portal(request).clock()))
 
 
 @router.post("/office/{year}/lock")
@@ -218,9 +221,12 @@ async def publish_round(request: Request, year: int, user: User = Depends(office
                         t: datetime = Depends(now)) -> Response:
     from jxscore.portal.db import transaction
 
-    await checked_form(request)
+    form = await checked_form(request)
     rnd = _round(s, year)
     portal = _portal(request)
+    window_end = _window_end(str(form.get("window_last_day") or "").strip(), t)
+    if isinstance(window_end, list):
+        return _dashboard(request, s, rnd, _records(window_end), 400)
     ex = publisher(portal)  # first: it marks publications left rendering by a stopped server as failed
     try:
         with transaction(portal.sessions) as own:  # committed before the worker reads it
@@ -228,8 +234,36 @@ async def publish_round(request: Request, year: int, user: User = Depends(office
     except JxError as e:
         return _dashboard(request, s, rnd, _records(e.problems), 409)
     portal.extra["publish_futures"][pub.id] = ex.submit(publish.run_publication, portal.sessions, pub.id,
-                                                        portal.clock, portal.extra.get("sign"))
+                                                        portal.clock, portal.extra.get("sign"), window_end)
     return RedirectResponse(f"/office/{year}", status_code=303)
+
+
+def default_last_day(t: datetime) -> str:
+    """The 公示 window's default last day: 15 days on (北京时间), as the form's date field shows it."""
+    from datetime import timedelta
+
+    from jxscore.portal.clock import CST
+    from jxscore.portal.review import WINDOW_DAYS
+
+    return (t.astimezone(CST).date() + timedelta(days=WINDOW_DAYS)).isoformat()
+
+
+def _window_end(text: str, t: datetime):
+    """The window closes at 24:00 北京时间 of the last day given (empty: the default); a list of problems
+    for a date that is not one or already past, refused before anything renders."""
+    from datetime import date, time, timedelta
+
+    from jxscore.core.problems import Code, Problem
+    from jxscore.portal.clock import CST
+
+    try:
+        day = date.fromisoformat(text or default_last_day(t))
+    except ValueError:
+        return [Problem.make(Code.WINDOW_DATE, value=text[:20])]
+    end = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=CST)
+    if end <= t:
+        return [Problem.make(Code.WINDOW_DATE, value=text[:20])]
+    return end
 
 
 @router.get("/office/{year}/publications/{version}/status")
