@@ -582,7 +582,8 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     FontMissingError before anything is written when the CJK font is missing, SignError when the signing
     key, passphrase or certificate cannot be used (`ro.sign`). The cards render first; each is signed
     (when signing) as it arrives, while the others render; then the summary, which lists the cards'
-    SHA-256, is rendered and signed; SHA256SUMS lists every file written.
+    SHA-256, is rendered and signed, while this process writes the score files on the other core;
+    SHA256SUMS lists every file written.
     """
     from jxscore.io.atomic import staged_output
     from jxscore.report import jxmap
@@ -617,14 +618,15 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
                 if on_done:
                     on_done(name)
 
-            renderer.start(cards, stage)  # cards' charts drawn here, then the workers render while we write
+            renderer.start(cards, stage)  # cards' charts drawn here, then the workers have both cores
             summary = with_charts(summary)  # its charts (a finer map) too, while the cards render
-            files = _write_score(run.score, stage)
             if signer is not None:
                 signer.prepare()  # pyHanko's import, while the cards render
             pdfs = renderer.wait(done)
             hashes = card_hashes(cards, stage)
-            pdfs += renderer.run([with_hashes(j, hashes, signed=signer is not None) for j in summary], stage, done)
+            renderer.start([with_hashes(j, hashes, signed=signer is not None) for j in summary], stage)
+            files = _write_score(run.score, stage)  # on the core the summary leaves idle
+            pdfs += renderer.wait(done)
             run.files = files + sorted(pdfs) + [write_sha256sums(stage)]
             if signer is not None:
                 run.signed_by, run.sign_level = signer.office, signer.level
