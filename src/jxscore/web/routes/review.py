@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
@@ -231,8 +232,10 @@ async def file_objection(request: Request, sc: CityScope = Depends(city_scope), 
     target, text = str(form.get("target") or ""), str(form.get("text") or "")
     evidence = await _uploads(form, "evidence")
     try:
-        o = review.file_objection(s, t, rnd, version, sc.city, target, targets(s, pub, sc.city), text, evidence,
-                                  sc.user, ip=client_ip(request))
+        # in a worker thread, not on the event loop (as office.submit): a write waiting for SQLite's lock
+        # must not stall the loop the request holding it needs
+        o = await run_in_threadpool(review.file_objection, s, t, rnd, version, sc.city, target,
+                                    targets(s, pub, sc.city), text, evidence, sc.user, ip=client_ip(request))
     except review.ReviewError as e:
         codes = {p.code for p in e.problems}
         status = 409 if Code.WINDOW_CLOSED in codes else 413 if Code.UPLOAD_TOO_LARGE in codes else 400
@@ -396,8 +399,8 @@ async def answer(request: Request, year: int, objection_id: int, user: User = De
             if o.status != "open":
                 raise review.ReviewError(Problem.make(Code.OBJECTION_ANSWERED, value=o.id))
             name, data = fixes[0]
-            fix_id = review.store_correction(s, t, rnd, name or "correction.xlsx", data, user, city=o.city,
-                                             ip=client_ip(request)).file_id
+            fix_id = (await run_in_threadpool(review.store_correction, s, t, rnd, name or "correction.xlsx", data,
+                                              user, city=o.city, ip=client_ip(request))).file_id
         review.answer_objection(s, t, rnd, o, accept, reason, fix_id, user, ip=client_ip(request))
     except JxError as e:
         return _refused(request, s, rnd, e)
@@ -437,7 +440,8 @@ async def correction(request: Request, year: int, user: User = Depends(office), 
         if not fixes:
             raise review.ReviewError(Problem.make(Code.UPLOAD_EMPTY))
         name, data = fixes[0]
-        review.store_correction(s, t, rnd, name or "correction.xlsx", data, user, ip=client_ip(request))
+        await run_in_threadpool(review.store_correction, s, t, rnd, name or "correction.xlsx", data, user,
+                                ip=client_ip(request))
     except JxError as e:
         return _refused(request, s, rnd, e)
     return RedirectResponse(f"/office/{year}", status_code=303)
