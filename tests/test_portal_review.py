@@ -323,13 +323,13 @@ def test_another_city_gets_404_for_everything_of_宜春(world):
 
 def test_the_window_holds_to_the_second_on_the_servers_clock(world):
     early = world["early_review"]
-    assert early.status_code == 409 and "公示期至2025-03-17 00:00（北京时间）才结束：公示期内不能进入复查" in early.text
+    assert early.status_code == 409 and "公示期至2025-03-16 24:00（北京时间）才结束：公示期内不能进入复查" in early.text
     review = _text(world["review_in_window"])
     assert "公示期至 2025-03-16 24:00（北京时间）截止，截止后方可进入复查" in review
     assert re.search(r"<button type=\"submit\" disabled>进入复查</button>", world["review_in_window"])
     late = world["late"]
     assert late.status_code == 409
-    assert "不能再提出异议：当前阶段为“公示”，公示期截止于2025-03-17 00:00（北京时间）" in late.text
+    assert "不能再提出异议：当前阶段为“公示”，公示期截止于2025-03-16 24:00（北京时间）" in late.text
     closed = _text(world["yc_form_closed"])
     assert "公示期已于 2025-03-16 24:00（北京时间）截止，不能再提出异议" in closed
     assert "<select" not in world["yc_form_closed"]

@@ -110,7 +110,7 @@ def test_objection_in_time_is_filed_with_evidence_and_one_after_the_window_is_re
         with pytest.raises(ReviewError) as e:
             file_objection(s, clock(), r, 1, "萍乡", "ledger:A8", TARGETS, "迟到的异议", [], px)
         assert e.value.problems[0].code.value == "window-closed"
-        assert e.value.problems[0].params["end"] == "2025-03-19 00:00"
+        assert e.value.problems[0].params["end"] == "2025-03-18 24:00"
 
 
 def test_objection_problems_are_all_found_at_once(env):

@@ -35,3 +35,13 @@ def cst(t: datetime | None) -> str:
     if t is None:
         return ""
     return t.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
+def window_text(end: datetime | None) -> str:
+    """A deadline as people say it: 24:00 of its last day (`2025-03-18 24:00`), else the exact time (北京时间)."""
+    if end is None:
+        return ""
+    t = end.astimezone(CST)
+    if (t.hour, t.minute, t.second) == (0, 0, 0):
+        return f"{(t - timedelta(days=1)).date().isoformat()} 24:00"
+    return t.strftime("%Y-%m-%d %H:%M")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from jxscore.core.problems import Code, Problem
 from jxscore.portal import audit, files
-from jxscore.portal.clock import CST, cst
+from jxscore.portal.clock import CST, window_text
 from jxscore.portal.models import STAGES, Objection, ObjectionFile, Publication, Round, StageEvent, User
 from jxscore.portal.rounds import MAX_UPLOAD, PortalError
 
@@ -88,11 +88,11 @@ def enter_stage(s: Session, now: datetime, rnd: Round, version: int, stage: str,
     if stage == "公示":
         window_ends = window_ends or window_end_for(now.astimezone(CST).date())
         if window_ends <= now:
-            raise ReviewError(Problem.make(Code.WINDOW_PAST, value=cst(window_ends)))
+            raise ReviewError(Problem.make(Code.WINDOW_PAST, value=window_text(window_ends)))
     elif stage == "复查":
         end = window_end(s, rnd, version)
         if end is not None and now < end:
-            raise ReviewError(Problem.make(Code.WINDOW_STILL_OPEN, value=cst(end)))
+            raise ReviewError(Problem.make(Code.WINDOW_STILL_OPEN, value=window_text(end)))
     elif stage == "审定":
         n = open_objections(s, rnd, version)
         if n:
@@ -103,7 +103,7 @@ def enter_stage(s: Session, now: datetime, rnd: Round, version: int, stage: str,
                     window_end=window_ends if stage == "公示" else None)
     s.add(ev)
     audit.record(s, now, audit.Action.STAGE, user=by, user_name="(cli)", target=f"{rnd.year} v{version} {stage}",
-                 detail=f"window_end={cst(window_ends)}" if stage == "公示" else "", ip=ip)
+                 detail=f"公示期至{window_text(window_ends)}" if stage == "公示" else "", ip=ip)
     s.flush()
     return ev
 
@@ -154,10 +154,10 @@ def file_objection(s: Session, now: datetime, rnd: Round, version: int, city: st
     problems: list[Problem] = []
     if stage_of(s, rnd, version) != "公示":
         raise ReviewError(Problem.make(Code.WINDOW_CLOSED, value=stage_of(s, rnd, version) or "草稿",
-                                       end=cst(window_end(s, rnd, version))))
+                                       end=window_text(window_end(s, rnd, version))))
     end = window_end(s, rnd, version)
     if end is not None and now >= end:
-        raise ReviewError(Problem.make(Code.WINDOW_CLOSED, value="公示", end=cst(end)))
+        raise ReviewError(Problem.make(Code.WINDOW_CLOSED, value="公示", end=window_text(end)))
     by_key = {t.key: t for t in targets}
     if target not in by_key:
         problems.append(Problem.make(Code.OBJECTION_TARGET, value=target[:120], city=city))

@@ -8,7 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from jxscore.portal.clock import cst
+from jxscore.portal.clock import cst, window_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -16,6 +16,7 @@ STATIC = Path(__file__).parent / "static"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                   trim_blocks=True, lstrip_blocks=True)
 env.filters["cst"] = cst
+env.filters["window"] = window_text  # a deadline: 24:00 of its last day
 
 ROLE_NAMES = {"office": "考核办", "city": "设区市"}
 env.globals["role_names"] = ROLE_NAMES

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
@@ -24,7 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from jxscore.core.problems import Code, JxError, Problem
 from jxscore.i18n import problem_record
 from jxscore.portal import audit, review, rounds, views
-from jxscore.portal.clock import CST
+from jxscore.portal.clock import CST, window_text
 from jxscore.portal.models import Objection, Publication, Round, StoredFile, User
 from jxscore.web.deps import CityScope, city_scope, client_ip, current_user, db, now, office
 from jxscore.web.forms import checked_form
@@ -62,16 +62,6 @@ def _latest_version(s: Session, rnd: Round) -> int:
     if v is None:
         raise HTTPException(404)  # nothing published: nothing to object to
     return v
-
-
-def window_text(end: datetime | None) -> str:
-    """A window's end as people say it: 24:00 of its last day (`2025-03-18 24:00`), else the exact time."""
-    if end is None:
-        return ""
-    t = end.astimezone(CST)
-    if t.time() == time(0, 0):
-        return f"{(t - timedelta(days=1)).date().isoformat()} 24:00"
-    return t.strftime("%Y-%m-%d %H:%M")
 
 
 def _names(s: Session, ids) -> dict[int, str]:
