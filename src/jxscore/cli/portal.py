@@ -159,13 +159,13 @@ def publish(year: YEAR,
         with transaction(factory) as s:
             docs = [(d.kind, d.city, d.file.sha256) for d in documents(s, s.get(type(pub), pub.id))]
     signed = "，已签名" if pub.signed else ""
-    from jxscore.portal.clock import cst
+    from jxscore.portal.clock import window_text
     from jxscore.portal.db import transaction as tx
     from jxscore.portal.review import window_end as window_of
     from jxscore.portal.rounds import get_round
 
     with tx(factory) as s:
-        ends = cst(window_of(s, get_round(s, year), pub.version))
+        ends = window_text(window_of(s, get_round(s, year), pub.version))
     typer.echo(f"已发布 {year}年度第{pub.version}版供公示，公示期至 {ends}（北京时间）"
                f"（输入数据指纹 {pub.input_hash}{signed}），{len(docs)}个文件：")
     for kind, city, sha in docs:
