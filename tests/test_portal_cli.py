@@ -41,3 +41,24 @@ def test_publish_puts_the_year_up_for_review_and_a_second_version_waits_for_appr
     assert again.returncode == 2 and "version-in-review" in again.stderr and "Traceback" not in again.stderr
     bad = run("publish", "--year", 2024, "--data", "data", "--db", db, "--window-end", "下周五")
     assert bad.returncode == 2 and "--window-end" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_publish_signs_every_pdf_when_given_a_key(tmp_path):
+    keys = tmp_path / "keys"
+    assert run("keys", "demo", "--out", keys).returncode == 0
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("db", "upgrade", "--db", db).returncode == 0
+    r = run("publish", "--year", 2024, "--data", "data", "--db", db, "--sign-key", keys / "office-key.pem",
+            "--sign-cert", keys / "office-cert.pem")
+    assert r.returncode == 0 and "已签名" in r.stdout, r.stderr
+    with transaction(sessions(make_engine(db))) as s:
+        assert s.scalar(select(Publication.signed)) is True
+        pdfs = [(d.kind, d.city, d.file.data) for d in s.scalars(select(Document)) if d.file.media_type ==
+                "application/pdf"]
+    assert len(pdfs) == 12
+    paths = []
+    for i, (_, _, data) in enumerate(pdfs):
+        paths.append(tmp_path / f"doc{i}.pdf")
+        paths[-1].write_bytes(data)
+    v = run("verify-pdf", *paths, "--trust", keys / "ca.pem")
+    assert v.returncode == 0, v.stdout + v.stderr  # every stored PDF signed, intact and trusted
