@@ -6,6 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from jxscore.portal import audit
@@ -30,7 +31,9 @@ def login_page(request: Request, user: User | None = Depends(current_user)) -> R
 async def login(request: Request, s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
     form = await checked_form(request)
     name = str(form.get("username") or "").strip()[:64]
-    res = authenticate(s, t, name, str(form.get("password") or ""), ip=client_ip(request))
+    # in a worker thread, not on the event loop: argon2 and the audit write would stall it, and a login
+    # waiting there for a pooled connection or SQLite's write lock blocks the requests holding them
+    res = await run_in_threadpool(authenticate, s, t, name, str(form.get("password") or ""), ip=client_ip(request))
     if res.outcome is Login.OK:
         request.session.clear()  # a new session (and CSRF token) for the signed-in user
         request.session.update(uid=res.user.id, pw=res.user.password_hash[-16:])

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -354,7 +355,10 @@ async def submit(request: Request, scope: CityScope = Depends(city_scope), s: Se
     rnd = _city_round(s, scope)
     name, data = await _file(form, "file")
     try:
-        sub = rounds.submit(s, t, rnd, scope.city, name, data, scope.user, ip=client_ip(request))
+        # in a worker thread, not on the event loop: a second upload waiting there for SQLite's write lock
+        # (busy_timeout) would stall the loop, so the first could never commit ("database is locked")
+        sub = await run_in_threadpool(rounds.submit, s, t, rnd, scope.city, name, data, scope.user,
+                                      ip=client_ip(request))
     except rounds.UploadRefused as e:
         return _submission_page(request, s, scope, rnd, problems=_records(e.problems),
                                 status=413 if e.too_large else (409 if rnd.state == "locked" else 400))
