@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sensitivity.py
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_help.py
+	$(BIN)/python bench/bench_portal.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info .pytest_cache
