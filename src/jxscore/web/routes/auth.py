@@ -6,14 +6,14 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from jxscore.portal import audit
 from jxscore.portal.accounts import Login, authenticate
 from jxscore.portal.models import User
 from jxscore.web.deps import client_ip, current_user, db, now, signed_in
-from jxscore.web.forms import checked_form
+from jxscore.web.forms import posted
 from jxscore.web.pages import render
 from jxscore.web.security import csrf_token
 
@@ -28,12 +28,11 @@ def login_page(request: Request, user: User | None = Depends(current_user)) -> R
 
 
 @router.post("/login")
-async def login(request: Request, s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
-    form = await checked_form(request)
+def login(request: Request, s: Session = Depends(db), t: datetime = Depends(now),
+          form: FormData = Depends(posted)) -> Response:
     name = str(form.get("username") or "").strip()[:64]
-    # in a worker thread, not on the event loop: argon2 and the audit write would stall it, and a login
-    # waiting there for a pooled connection or SQLite's write lock blocks the requests holding them
-    res = await run_in_threadpool(authenticate, s, t, name, str(form.get("password") or ""), ip=client_ip(request))
+    # a plain function: FastAPI runs it in its thread pool, so argon2 and the audit write never stall the loop
+    res = authenticate(s, t, name, str(form.get("password") or ""), ip=client_ip(request))
     if res.outcome is Login.OK:
         request.session.clear()  # a new session (and CSRF token) for the signed-in user
         request.session.update(uid=res.user.id, pw=res.user.password_hash[-16:])
@@ -49,9 +48,8 @@ async def login(request: Request, s: Session = Depends(db), t: datetime = Depend
 
 
 @router.post("/logout")
-async def logout(request: Request, user: User = Depends(signed_in), s: Session = Depends(db),
-                 t: datetime = Depends(now)) -> Response:
-    await checked_form(request)
+def logout(request: Request, user: User = Depends(signed_in), s: Session = Depends(db),
+           t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
     audit.record(s, t, audit.Action.LOGOUT, user=user, ip=client_ip(request))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -14,8 +14,7 @@ from pathlib import PurePosixPath
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -24,7 +23,7 @@ from jxscore.i18n import problem_record
 from jxscore.portal import audit, publish, review, rounds
 from jxscore.portal.models import Publication, Round, StoredFile, User
 from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, office
-from jxscore.web.forms import checked_form
+from jxscore.web.forms import posted
 from jxscore.web.pages import render
 
 router = APIRouter()
@@ -54,12 +53,12 @@ def _round(s: Session, year: int) -> Round:
     return rnd
 
 
-async def _file(form, name: str) -> tuple[str, bytes]:
+def _file(form, name: str) -> tuple[str, bytes]:
     """An uploaded file's name (for messages only) and at most MAX_UPLOAD + 1 of its bytes."""
     f = form.get(name)
     if not isinstance(f, UploadFile):
         return "", b""
-    return f.filename or "", await f.read(rounds.MAX_UPLOAD + 1)
+    return f.filename or "", f.file.read(rounds.MAX_UPLOAD + 1)
 
 
 def publisher(portal):
@@ -146,12 +145,11 @@ def _home(request: Request, s: Session, problems: list[dict], status: int, year:
 
 
 @router.post("/office/rounds")
-async def open_round(request: Request, user: User = Depends(office), s: Session = Depends(db),
-                     t: datetime = Depends(now)) -> Response:
-    form = await checked_form(request)
+def open_round(request: Request, user: User = Depends(office), s: Session = Depends(db),
+               t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     year_text = str(form.get("year") or "").strip()
-    crit_name, crit = await _file(form, "criteria")
-    office_name, office_book = await _file(form, "office")
+    crit_name, crit = _file(form, "criteria")
+    office_name, office_book = _file(form, "office")
     if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
         from jxscore.core.problems import Code, Problem
 
@@ -206,9 +204,8 @@ def _dashboard(request: Request, s: Session, rnd: Round, problems: list[dict], s
 
 
 @router.post("/office/{year}/lock")
-async def lock_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
-                     t: datetime = Depends(now)) -> Response:
-    await checked_form(request)
+def lock_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+               t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
     rnd = _round(s, year)
     try:
         rounds.lock(s, t, rnd, user, ip=client_ip(request))
@@ -218,11 +215,10 @@ async def lock_round(request: Request, year: int, user: User = Depends(office), 
 
 
 @router.post("/office/{year}/publish")
-async def publish_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
-                        t: datetime = Depends(now)) -> Response:
+def publish_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+                  t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     from jxscore.portal.db import transaction
 
-    form = await checked_form(request)
     rnd = _round(s, year)
     portal = _portal(request)
     window_end = _window_end(str(form.get("window_last_day") or "").strip(), t)
@@ -349,15 +345,14 @@ def submission_form(request: Request, scope: CityScope = Depends(city_scope), s:
 
 
 @router.post("/{year}/{slug}/submission")
-async def submit(request: Request, scope: CityScope = Depends(city_scope), s: Session = Depends(db),
-                 t: datetime = Depends(now)) -> Response:
-    form = await checked_form(request)
+def submit(request: Request, scope: CityScope = Depends(city_scope), s: Session = Depends(db),
+           t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     rnd = _city_round(s, scope)
-    name, data = await _file(form, "file")
+    name, data = _file(form, "file")
     try:
         # in a worker thread, not on the event loop: a second upload waiting there for SQLite's write lock
         # (busy_timeout) would stall the loop, so the first could never commit ("database is locked")
-        sub = await run_in_threadpool(rounds.submit, s, t, rnd, scope.city, name, data, scope.user,
+        sub = rounds.submit(s, t, rnd, scope.city, name, data, scope.user,
                                       ip=client_ip(request))
     except rounds.UploadRefused as e:
         return _submission_page(request, s, scope, rnd, problems=_records(e.problems),

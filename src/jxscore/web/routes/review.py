@@ -16,8 +16,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -27,7 +26,7 @@ from jxscore.portal import audit, review, rounds, views
 from jxscore.portal.clock import CST, window_text
 from jxscore.portal.models import Objection, Publication, Round, StoredFile, User
 from jxscore.web.deps import CityScope, city_scope, client_ip, current_user, db, now, office
-from jxscore.web.forms import checked_form
+from jxscore.web.forms import posted, posted_evidence
 from jxscore.web.pages import render
 
 router = APIRouter()
@@ -199,32 +198,30 @@ def city_objections(request: Request, sc: CityScope = Depends(city_scope), s: Se
     return _city_page(request, s, sc, _round(s, sc.year))
 
 
-async def _uploads(form, name: str) -> list[tuple[str, bytes]]:
+def _uploads(form, name: str) -> list[tuple[str, bytes]]:
     """Every file in the multipart field `name` (an empty file input sends a nameless empty part: skipped)."""
     out = []
     for f in form.getlist(name):
         if isinstance(f, UploadFile):
-            data = await f.read()  # whole (the request is capped at MAX_BODY): a refusal names the real size
+            data = f.file.read()  # whole (the request is capped at MAX_BODY): a refusal names the real size
             if f.filename or data:
                 out.append((f.filename or "", data))
     return out
 
 
 @router.post("/{year}/{slug}/objections")
-async def file_objection(request: Request, sc: CityScope = Depends(city_scope), s: Session = Depends(db),
-                         t: datetime = Depends(now)) -> Response:
-    form = await checked_form(request, max_files=2 * review.MAX_EVIDENCE)  # 6 files: said in words, not a 400
+def file_objection(request: Request, sc: CityScope = Depends(city_scope), s: Session = Depends(db),
+                   t: datetime = Depends(now), form: FormData = Depends(posted_evidence)) -> Response:
+    # posted_evidence: a 6th file is said in words, not a bare 400
     if sc.user.role != "city":  # the office answers objections; it never files one for a city
         raise HTTPException(404)
     rnd = _round(s, sc.year)
     version = _latest_version(s, rnd)
     pub = review.latest_revision(s, rnd, version)
     target, text = str(form.get("target") or ""), str(form.get("text") or "")
-    evidence = await _uploads(form, "evidence")
+    evidence = _uploads(form, "evidence")
     try:
-        # in a worker thread, not on the event loop (as office.submit): a write waiting for SQLite's lock
-        # must not stall the loop the request holding it needs
-        o = await run_in_threadpool(review.file_objection, s, t, rnd, version, sc.city, target,
+        o = review.file_objection(s, t, rnd, version, sc.city, target,
                                     targets(s, pub, sc.city), text, evidence, sc.user, ip=client_ip(request))
     except review.ReviewError as e:
         codes = {p.code for p in e.problems}
@@ -339,11 +336,10 @@ def _refused(request: Request, s: Session, rnd: Round, e: JxError) -> Response:
 
 
 @router.post("/office/{year}/v{version}/stage")
-async def change_stage(request: Request, year: int, version: int, user: User = Depends(office),
-                       s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+def change_stage(request: Request, year: int, version: int, user: User = Depends(office),
+                 s: Session = Depends(db), t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     from jxscore.web.routes.office import publisher
 
-    form = await checked_form(request)
     rnd = _round(s, year)
     stage = str(form.get("stage") or "")
     portal = request.app.state.portal
@@ -365,16 +361,15 @@ async def change_stage(request: Request, year: int, version: int, user: User = D
 
 
 @router.post("/office/{year}/objections/{objection_id}/answer")
-async def answer(request: Request, year: int, objection_id: int, user: User = Depends(office),
-                 s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
-    form = await checked_form(request)
+def answer(request: Request, year: int, objection_id: int, user: User = Depends(office),
+           s: Session = Depends(db), t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     rnd = _round(s, year)
     o = review.get_objection(s, rnd, objection_id)
     if o is None:
         raise HTTPException(404)
     decision = str(form.get("decision") or "")
     reason = str(form.get("reason") or "")
-    fixes = await _uploads(form, "correction")
+    fixes = _uploads(form, "correction")
     try:
         if decision not in ("accept", "reject"):
             raise review.ReviewError(Problem.make(Code.BAD_OPTION, option="答复", value=decision or "（未选择）",
@@ -389,7 +384,7 @@ async def answer(request: Request, year: int, objection_id: int, user: User = De
             if o.status != "open":
                 raise review.ReviewError(Problem.make(Code.OBJECTION_ANSWERED, value=o.id))
             name, data = fixes[0]
-            fix_id = (await run_in_threadpool(review.store_correction, s, t, rnd, name or "correction.xlsx", data,
+            fix_id = (review.store_correction(s, t, rnd, name or "correction.xlsx", data,
                                               user, city=o.city, ip=client_ip(request))).file_id
         review.answer_objection(s, t, rnd, o, accept, reason, fix_id, user, ip=client_ip(request))
     except JxError as e:
@@ -398,12 +393,11 @@ async def answer(request: Request, year: int, objection_id: int, user: User = De
 
 
 @router.post("/office/{year}/v{version}/rescore")
-async def rescore(request: Request, year: int, version: int, user: User = Depends(office),
-                  s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+def rescore(request: Request, year: int, version: int, user: User = Depends(office),
+            s: Session = Depends(db), t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
     from jxscore.portal.db import transaction
     from jxscore.web.routes.office import publisher
 
-    await checked_form(request)
     rnd = _round(s, year)
     portal = request.app.state.portal
     ex = publisher(portal)
@@ -418,19 +412,18 @@ async def rescore(request: Request, year: int, version: int, user: User = Depend
 
 
 @router.post("/office/{year}/correction")
-async def correction(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
-                     t: datetime = Depends(now)) -> Response:
+def correction(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+               t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     """A correction after 审定: a city's book or office.xlsx taken into the round's data (checked by the intake),
     published as the next version from the round's page; refused while a version is in 公示 or 复查."""
-    form = await checked_form(request)
     rnd = _round(s, year)
-    fixes = await _uploads(form, "correction")
+    fixes = _uploads(form, "correction")
     try:
         review.may_publish_new_version(s, rnd)
         if not fixes:
             raise review.ReviewError(Problem.make(Code.UPLOAD_EMPTY))
         name, data = fixes[0]
-        await run_in_threadpool(review.store_correction, s, t, rnd, name or "correction.xlsx", data, user,
+        review.store_correction(s, t, rnd, name or "correction.xlsx", data, user,
                                 ip=client_ip(request))
     except JxError as e:
         return _refused(request, s, rnd, e)
