@@ -158,7 +158,7 @@ def test_city_uploads_fixes_office_publishes_city_downloads(chromium, browser_pa
     while not published.count():
         assert kb.locator("#v1 .badge", has_text="失败").count() == 0, kb.locator("#v1").inner_text()
         assert time.monotonic() < deadline, "publishing did not finish in time"
-        kb.wait_for_timeout(500)  # office.js polls the status and reloads the page when it is done
+        kb.wait_for_timeout(500)  # progress.js polls the status and reloads the page when it is done
         if kb.locator("#v1 [data-status-url]").count() == 0 and not published.count():
             kb.reload()
     assert kb.locator("#v1 table.documents").count() == 1

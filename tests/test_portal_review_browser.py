@@ -127,7 +127,7 @@ def test_city_objects_office_accepts_and_re_scores_city_sees_rank_1(chromium, br
     diff_link = kb.locator("a[href='/office/2024/v1/r2/diff']")
     while not diff_link.count():
         assert time.monotonic() < deadline, "the re-score did not finish in time"
-        kb.wait_for_timeout(500)  # review.js polls the status and reloads the page when it is done
+        kb.wait_for_timeout(500)  # progress.js polls the status and reloads the page when it is done
         if kb.locator("[data-status-url]").count() == 0 and not diff_link.count():
             kb.reload()
     shot(kb, "03-office-review")

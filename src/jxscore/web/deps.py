@@ -112,3 +112,13 @@ def own_city(user: User = Depends(signed_in)) -> User:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def round_or_404(s: Session, year: int):
+    """The year's round; 404 when there is none."""
+    from jxscore.portal.rounds import get_round
+
+    rnd = get_round(s, year)
+    if rnd is None:
+        raise HTTPException(404)
+    return rnd

@@ -30,3 +30,10 @@ def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLRes
     html = env.get_template(template).render(request=request, user=user, csrf_token=csrf_token(request.session),
                                              **ctx)
     return HTMLResponse(html, status_code=status)
+
+
+def records(problems) -> list[dict]:
+    """Problems as the pages list them (file, sheet, cell, city, message in Chinese)."""
+    from jxscore.i18n import problem_record
+
+    return [problem_record(p, "zh") for p in problems]

@@ -19,12 +19,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from jxscore.core.problems import JxError
-from jxscore.i18n import problem_record
 from jxscore.portal import audit, publish, review, rounds
 from jxscore.portal.models import Publication, Round, StoredFile, User
-from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, office
+from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, office, round_or_404
 from jxscore.web.forms import posted
-from jxscore.web.pages import render
+from jxscore.web.pages import records, render
 
 router = APIRouter()
 _lock = threading.Lock()
@@ -42,15 +41,6 @@ def _portal(request: Request):
     return request.app.state.portal
 
 
-def _records(problems) -> list[dict]:
-    return [problem_record(p, "zh") for p in problems]
-
-
-def _round(s: Session, year: int) -> Round:
-    rnd = rounds.get_round(s, year)
-    if rnd is None:
-        raise HTTPException(404)
-    return rnd
 
 
 def _file(form, name: str) -> tuple[str, bytes]:
@@ -88,7 +78,7 @@ def _preview(portal, rnd: Round) -> dict:
     try:
         run = publish.preview_run(portal.sessions, rnd.id)
     except JxError as e:
-        view = {"problems": _records(e.problems), "ranking": [], "ledger": {}, "findings": []}
+        view = {"problems": records(e.problems), "ranking": [], "ledger": {}, "findings": []}
     else:
         res = run.result
         ranking = [{"rank": int(r["rank"]), "city": r["city"], "total": f"{r['total']:.2f}", "grade": r["grade"],
@@ -106,7 +96,7 @@ def _preview(portal, rnd: Round) -> dict:
             f["table_name"] = TABLE_NAMES.get(f["table"], f["table"])
         view = {"problems": [], "ranking": ranking, "ledger": ledger, "findings": findings,
                 "categories": [c.code for c in res.criteria.categories], "input_hash": run.manifest["input_hash"],
-                "warnings": _records(res.warnings)}
+                "warnings": records(res.warnings)}
     cache[rnd.id] = view
     return view
 
@@ -153,14 +143,14 @@ def open_round(request: Request, user: User = Depends(office), s: Session = Depe
     if not year_text.isdigit() or not 2000 <= int(year_text) <= 2100:
         from jxscore.core.problems import Code, Problem
 
-        return _home(request, s, _records([Problem.make(Code.BAD_OPTION, option="年度", value=year_text,
+        return _home(request, s, records([Problem.make(Code.BAD_OPTION, option="年度", value=year_text,
                                                         expected="2000–2100")]), 400, year_text)
     try:
         rounds.open_round(s, t, int(year_text), crit or None, office_book, user, office_name=office_name or
                           "office.xlsx", ip=client_ip(request))
     except JxError as e:
         too_big = any(p.code == "upload-too-large" for p in e.problems)
-        return _home(request, s, _records(e.problems), 413 if too_big else 400, year_text)
+        return _home(request, s, records(e.problems), 413 if too_big else 400, year_text)
     return RedirectResponse(f"/office/{int(year_text)}", status_code=303)
 
 
@@ -176,7 +166,7 @@ def audit_log(request: Request, before: int | None = None, user: User = Depends(
 
 @router.get("/office/{year}")
 def dashboard(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db)) -> Response:
-    return _dashboard(request, s, _round(s, year), [])
+    return _dashboard(request, s, round_or_404(s, year), [])
 
 
 def _dashboard(request: Request, s: Session, rnd: Round, problems: list[dict], status: int = 200) -> Response:
@@ -206,11 +196,11 @@ def _dashboard(request: Request, s: Session, rnd: Round, problems: list[dict], s
 @router.post("/office/{year}/lock")
 def lock_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
                t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     try:
         rounds.lock(s, t, rnd, user, ip=client_ip(request))
     except JxError as e:
-        return _dashboard(request, s, rnd, _records(e.problems), 409)
+        return _dashboard(request, s, rnd, records(e.problems), 409)
     return RedirectResponse(f"/office/{year}", status_code=303)
 
 
@@ -219,17 +209,17 @@ def publish_round(request: Request, year: int, user: User = Depends(office), s: 
                   t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     from jxscore.portal.db import transaction
 
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     portal = _portal(request)
     window_end = _window_end(str(form.get("window_last_day") or "").strip(), t)
     if isinstance(window_end, list):
-        return _dashboard(request, s, rnd, _records(window_end), 400)
+        return _dashboard(request, s, rnd, records(window_end), 400)
     ex = publisher(portal)  # first: it marks publications left rendering by a stopped server as failed
     try:
         with transaction(portal.sessions) as own:  # committed before the worker reads it
             pub = publish.start_publication(own, t, rounds.get_round(own, year), user, ip=client_ip(request))
     except JxError as e:
-        return _dashboard(request, s, rnd, _records(e.problems), 409)
+        return _dashboard(request, s, rnd, records(e.problems), 409)
     portal.extra["publish_futures"][pub.id] = ex.submit(publish.run_publication, portal.sessions, pub.id,
                                                         portal.clock, portal.extra.get("sign"), window_end)
     return RedirectResponse(f"/office/{year}", status_code=303)
@@ -265,7 +255,7 @@ def _window_end(text: str, t: datetime):
 
 @router.get("/office/{year}/publications/{version}/status")
 def publication_status(year: int, version: int, user: User = Depends(office), s: Session = Depends(db)) -> Response:
-    pub = publish.get_publication(s, _round(s, year), version)
+    pub = publish.get_publication(s, round_or_404(s, year), version)
     if pub is None:
         raise HTTPException(404)
     return JSONResponse({"version": pub.version, "status": pub.status, "done": pub.done, "total": pub.total,
@@ -273,7 +263,7 @@ def publication_status(year: int, version: int, user: User = Depends(office), s:
 
 
 def _document(s: Session, year: int, version: int, kind: str, city: str = "") -> tuple[Publication, StoredFile]:
-    pub = publish.get_publication(s, _round(s, year), version)
+    pub = publish.get_publication(s, round_or_404(s, year), version)
     if pub is None or pub.status != "done":
         raise HTTPException(404)
     for d in publish.documents(s, pub):
@@ -312,7 +302,7 @@ def download_city(request: Request, year: int, version: int, kind: str, slug: st
 def download_submission(request: Request, year: int, slug: str, user: User = Depends(office),
                         s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
     city = _portal(request).city_by_slug.get(slug)
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     sub = rounds.latest_submissions(s, rnd).get(city or "")
     if city is None or sub is None or sub.file_id is None:
         raise HTTPException(404)
@@ -325,7 +315,7 @@ def download_submission(request: Request, year: int, slug: str, user: User = Dep
 def _city_round(s: Session, scope: CityScope) -> Round:
     if scope.user.role != "city":  # the office reads submissions; it never submits for a city
         raise HTTPException(404)
-    return _round(s, scope.year)
+    return round_or_404(s, scope.year)
 
 
 def _submission_page(request: Request, s: Session, scope: CityScope, rnd: Round, *, problems: list[dict] | None = None,
@@ -355,7 +345,7 @@ def submit(request: Request, scope: CityScope = Depends(city_scope), s: Session 
         sub = rounds.submit(s, t, rnd, scope.city, name, data, scope.user,
                                       ip=client_ip(request))
     except rounds.UploadRefused as e:
-        return _submission_page(request, s, scope, rnd, problems=_records(e.problems),
+        return _submission_page(request, s, scope, rnd, problems=records(e.problems),
                                 status=413 if e.too_large else (409 if rnd.state == "locked" else 400))
     if sub.status != "ok":
         return _submission_page(request, s, scope, rnd, status=422)

@@ -21,13 +21,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from jxscore.core.problems import Code, JxError, Problem
-from jxscore.i18n import problem_record
 from jxscore.portal import audit, review, rounds, views
 from jxscore.portal.clock import CST, window_text
 from jxscore.portal.models import Objection, Publication, Round, StoredFile, User
-from jxscore.web.deps import CityScope, city_scope, client_ip, current_user, db, now, office
+from jxscore.web.deps import CityScope, city_scope, client_ip, current_user, db, now, office, round_or_404
 from jxscore.web.forms import posted, posted_evidence
-from jxscore.web.pages import render
+from jxscore.web.pages import records, render
 
 router = APIRouter()
 EXT = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
@@ -37,15 +36,6 @@ NEXT_LABEL = {"公示": "进入复查", "复查": "审定", "审定": "公告"}
 
 # ------------------------------------------------------------------ helpers
 
-def _records(problems) -> list[dict]:
-    return [problem_record(p, "zh") for p in problems]
-
-
-def _round(s: Session, year: int) -> Round:
-    rnd = rounds.get_round(s, year)
-    if rnd is None:
-        raise HTTPException(404)
-    return rnd
 
 
 def _versions(s: Session, rnd: Round) -> list[int]:
@@ -195,7 +185,7 @@ def _city_page(request: Request, s: Session, sc: CityScope, rnd: Round, *, probl
 
 @router.get("/{year}/{slug}/objections")
 def city_objections(request: Request, sc: CityScope = Depends(city_scope), s: Session = Depends(db)) -> Response:
-    return _city_page(request, s, sc, _round(s, sc.year))
+    return _city_page(request, s, sc, round_or_404(s, sc.year))
 
 
 def _uploads(form, name: str) -> list[tuple[str, bytes]]:
@@ -215,7 +205,7 @@ def file_objection(request: Request, sc: CityScope = Depends(city_scope), s: Ses
     # posted_evidence: a 6th file is said in words, not a bare 400
     if sc.user.role != "city":  # the office answers objections; it never files one for a city
         raise HTTPException(404)
-    rnd = _round(s, sc.year)
+    rnd = round_or_404(s, sc.year)
     version = _latest_version(s, rnd)
     pub = review.latest_revision(s, rnd, version)
     target, text = str(form.get("target") or ""), str(form.get("text") or "")
@@ -226,13 +216,13 @@ def file_objection(request: Request, sc: CityScope = Depends(city_scope), s: Ses
     except review.ReviewError as e:
         codes = {p.code for p in e.problems}
         status = 409 if Code.WINDOW_CLOSED in codes else 413 if Code.UPLOAD_TOO_LARGE in codes else 400
-        return _city_page(request, s, sc, rnd, problems=_records(e.problems), status=status,
+        return _city_page(request, s, sc, rnd, problems=records(e.problems), status=status,
                           form={"target": target, "text": text[:5000]})
     return RedirectResponse(f"/{sc.year}/{sc.slug}/objections/{o.id}", status_code=303)
 
 
 def _own_objection(s: Session, sc: CityScope, objection_id: int) -> tuple[Round, Objection]:
-    rnd = _round(s, sc.year)
+    rnd = round_or_404(s, sc.year)
     o = review.get_objection(s, rnd, objection_id, city=sc.city)
     if o is None:
         raise HTTPException(404)
@@ -267,7 +257,7 @@ def evidence(request: Request, objection_id: int, n: int, sc: CityScope = Depend
 def city_changes(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
                  s: Session = Depends(db)) -> Response:
     """What the latest re-score moved: every city whose total, grade or rank changed, and the city's own rows."""
-    rnd = _round(s, sc.year)
+    rnd = round_or_404(s, sc.year)
     version = v if v is not None else _latest_version(s, rnd)
     pub = review.latest_revision(s, rnd, version)
     if pub is None:
@@ -328,11 +318,11 @@ def _review_page(request: Request, s: Session, rnd: Round, problems: list[dict] 
 
 @router.get("/office/{year}/review")
 def office_review(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db)) -> Response:
-    return _review_page(request, s, _round(s, year))
+    return _review_page(request, s, round_or_404(s, year))
 
 
 def _refused(request: Request, s: Session, rnd: Round, e: JxError) -> Response:
-    return _review_page(request, s, rnd, _records(e.problems), status=409)
+    return _review_page(request, s, rnd, records(e.problems), status=409)
 
 
 @router.post("/office/{year}/v{version}/stage")
@@ -340,7 +330,7 @@ def change_stage(request: Request, year: int, version: int, user: User = Depends
                  s: Session = Depends(db), t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     from jxscore.web.routes.office import publisher
 
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     stage = str(form.get("stage") or "")
     portal = request.app.state.portal
     try:
@@ -363,7 +353,7 @@ def change_stage(request: Request, year: int, version: int, user: User = Depends
 @router.post("/office/{year}/objections/{objection_id}/answer")
 def answer(request: Request, year: int, objection_id: int, user: User = Depends(office),
            s: Session = Depends(db), t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     o = review.get_objection(s, rnd, objection_id)
     if o is None:
         raise HTTPException(404)
@@ -398,7 +388,7 @@ def rescore(request: Request, year: int, version: int, user: User = Depends(offi
     from jxscore.portal.db import transaction
     from jxscore.web.routes.office import publisher
 
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     portal = request.app.state.portal
     ex = publisher(portal)
     try:
@@ -416,7 +406,7 @@ def correction(request: Request, year: int, user: User = Depends(office), s: Ses
                t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     """A correction after 审定: a city's book or office.xlsx taken into the round's data (checked by the intake),
     published as the next version from the round's page; refused while a version is in 公示 or 复查."""
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     fixes = _uploads(form, "correction")
     try:
         review.may_publish_new_version(s, rnd)
@@ -433,7 +423,7 @@ def correction(request: Request, year: int, user: User = Depends(office), s: Ses
 def _revision(s: Session, year: int, version: int, revision: int) -> Publication:
     from jxscore.portal.publish import get_publication
 
-    pub = get_publication(s, _round(s, year), version, revision)
+    pub = get_publication(s, round_or_404(s, year), version, revision)
     if pub is None or pub.status != "done":
         raise HTTPException(404)
     return pub
@@ -490,7 +480,7 @@ def _cn_date(d: date) -> str:
 @router.get("/office/{year}/announcement")
 def office_announcement(request: Request, year: int, user: User = Depends(office),
                         s: Session = Depends(db)) -> Response:
-    rnd = _round(s, year)
+    rnd = round_or_404(s, year)
     pub = announced(s, rnd)
     if pub is None:
         raise HTTPException(404)

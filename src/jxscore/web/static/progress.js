@@ -1,5 +1,5 @@
-// The office dashboard: while a publication renders, poll its status and move its progress bar;
-// reload the page when it is done or failed (no inline script: the CSP allows only this file).
+// While a publication or a re-score renders (the office's round and review pages), poll its status, move its
+// progress bar and reload the page when it is done or failed (no inline script: the CSP allows only files).
 (function () {
   "use strict";
   var items = document.querySelectorAll("[data-status-url]");
