@@ -96,6 +96,11 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
         title, text = ERRORS[code]
         return render(request, "error.html", status=exc.status_code, title=title, text=text)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        # an id or version past SQLite's 64-bit integers (/2024/nanchang/objections/999…9): no row has it
+        return await _http(request, HTTPException(404))
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         title, text = ERRORS[404] if _path_error(exc) else ERRORS[400]

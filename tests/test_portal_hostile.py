@@ -1,0 +1,123 @@
+"""The portal probed as a hostile user and as an auditor would (second review of issues 14 and 15).
+
+One round on SQLite, published once (version 1, in 公示) with an objection from 南昌 and one from 吉安; the
+probes guess ids, send malformed numbers and strings, and check what the audit log kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from jxscore.portal import publish, review, rounds
+from jxscore.portal.clock import FakeClock
+from jxscore.portal.db import sessions, transaction
+from jxscore.portal.models import AuditEvent, User
+from jxscore.web.app import create_app
+from portal_util import CSRF, START, add, client, login, new_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+RETURNS = ROOT / "data" / "returns"
+SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
+         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
+PW = "hostile-pass-1"
+PDF = b"%PDF-1.4\n% evidence\n"
+HUGE = "9" * 30  # past every database integer
+
+
+def _locked_round(eng, clock) -> int:
+    """2024's round opened, every city's sample workbook submitted, locked; returns the round's id."""
+    f = sessions(eng)
+    with transaction(f) as s:
+        kb = s.scalar(select(User).where(User.name == "kb"))
+        rnd = rounds.open_round(s, clock(), 2024, None, (RETURNS / "office.xlsx").read_bytes(), kb)
+        for city, slug in SLUGS.items():
+            u = s.scalar(select(User).where(User.name == slug))
+            assert rounds.submit(s, clock(), rnd, city, f"{slug}.xlsx", (RETURNS / f"{slug}.xlsx").read_bytes(),
+                                 u).status == "ok"
+        rounds.lock(s, clock(), rnd, kb)
+        return rnd.id
+
+
+def _users(eng, clock) -> None:
+    add(eng, "kb", "office", password=PW, clock=clock)
+    for city, slug in SLUGS.items():
+        add(eng, slug, "city", city, password=PW, clock=clock)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    eng = new_engine("sqlite", tmp)
+    clock = FakeClock(START)
+    _users(eng, clock)
+    _locked_round(eng, clock)
+    f = sessions(eng)
+    with transaction(f) as s:
+        kb = s.scalar(select(User).where(User.name == "kb"))
+        pid = publish.start_publication(s, clock(), rounds.get_round(s, 2024), kb).id
+    assert publish.run_publication(f, pid, clock).status == "done"
+    ids = {}
+    with transaction(f) as s:
+        rnd = rounds.get_round(s, 2024)
+        for city, slug, target in (("南昌", "nanchang", "ledger:C5"), ("吉安", "jian", "ledger:A1")):
+            u = s.scalar(select(User).where(User.name == slug))
+            o = review.file_objection(s, clock(), rnd, 1, city, target, [review.Target(target, target)],
+                                      "理由", [("证明.pdf", PDF)], u)
+            ids[city] = o.id
+    app = create_app(engine=eng, clock=clock)
+    cs = {"office": client(app, raise_server_exceptions=False), "nc": client(app, raise_server_exceptions=False),
+          "ja": client(app, raise_server_exceptions=False), "anon": client(app, raise_server_exceptions=False)}
+    for who, name in (("office", "kb"), ("nc", "nanchang"), ("ja", "jian")):
+        assert login(cs[who], name, PW).status_code == 303
+    yield {"app": app, "c": cs, "ids": ids, "eng": eng, "clock": clock}
+    for c in cs.values():
+        c.close()
+    eng.dispose()
+
+
+def _token(c) -> str:
+    return CSRF.search(c.get("/no-such-page").text).group(1)
+
+
+def _events(eng, action: str) -> list[AuditEvent]:
+    with transaction(sessions(eng)) as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+# ------------------------------------------------------------------ malformed numbers and strings
+
+@pytest.mark.parametrize("who,path", [
+    ("nc", f"/2024/nanchang/changes?v={HUGE}"),
+    ("nc", f"/{HUGE}/nanchang/"),
+    ("nc", f"/{HUGE}/nanchang/objections"),
+    ("nc", f"/2024/nanchang/objections/{HUGE}"),
+    ("nc", f"/2024/nanchang/objections/1/evidence/{HUGE}"),
+    ("nc", f"/{HUGE}/ranking"),
+    ("office", f"/office/{HUGE}"),
+    ("office", f"/office/audit?before={HUGE}"),
+    ("office", f"/office/2024/v{HUGE}/scores"),
+    ("office", f"/office/2024/v{HUGE}/scorecard/nanchang"),
+    ("office", f"/office/2024/publications/{HUGE}/status"),
+    ("office", f"/office/2024/v1/r{HUGE}/diff"),
+    ("office", f"/office/2024/whatif.json?v={HUGE}"),
+    ("office", f"/office/{HUGE}/review"),
+    ("anon", f"/public/{HUGE}"),
+])
+def test_a_number_past_the_database_is_a_missing_page_not_a_crash(world, who, path):
+    r = world["c"][who].get(path, follow_redirects=False)
+    assert r.status_code in (400, 404), (path, r.status_code)
+    assert "Traceback" not in r.text and "Error" not in r.text
+
+
+@pytest.mark.parametrize("path", ["/2024/南昌/", "/2024/nanchang%00/", "/2024/nanchang/?v=abc",
+                                  "/2024/nanchang/?v=0", "/2024/nanchang/?v=-1", "/2024/nanchang/changes?v=0",
+                                  "/2024/nanchang/changes?v=-5", "/2024/nanchang/changes?v=abc",
+                                  "/2024/nanchang/objections/abc", "/2024/nanchang/objections/-1",
+                                  "/2024/nanchang/?v=" + "1" * 5000])
+def test_malformed_paths_and_queries_answer_in_chinese(world, path):
+    r = world["c"]["nc"].get(path, follow_redirects=False)
+    assert r.status_code in (400, 404), (path, r.status_code)
+    assert "页面不存在" in r.text or "请求无效" in r.text
