@@ -14,7 +14,7 @@ from sqlalchemy import select
 from jxscore.portal import publish, review, rounds
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import sessions, transaction
-from jxscore.portal.models import AuditEvent, User
+from jxscore.portal.models import AuditEvent, Publication, User
 from jxscore.web.app import create_app
 from portal_util import CSRF, START, add, client, login, new_engine
 
@@ -121,3 +121,29 @@ def test_malformed_paths_and_queries_answer_in_chinese(world, path):
     r = world["c"]["nc"].get(path, follow_redirects=False)
     assert r.status_code in (400, 404), (path, r.status_code)
     assert "页面不存在" in r.text or "请求无效" in r.text
+
+
+# ------------------------------------------------------------------ concurrency: two clicks
+
+def test_publishing_twice_while_the_first_renders_is_refused(tmp_path):
+    """A double click on 发布: the second finds version 1 still rendering and makes no version 2 (which would
+    otherwise render after it and enter 公示 as well)."""
+    from jxscore.core.problems import Code
+    from jxscore.portal.rounds import PortalError
+
+    eng = new_engine("sqlite", tmp_path)
+    clock = FakeClock(START)
+    _users(eng, clock)
+    _locked_round(eng, clock)
+    f = sessions(eng)
+    with transaction(f) as s:
+        kb = s.scalar(select(User).where(User.name == "kb"))
+        assert publish.start_publication(s, clock(), rounds.get_round(s, 2024), kb).version == 1
+    with pytest.raises(PortalError) as e, transaction(f) as s:
+        kb = s.scalar(select(User).where(User.name == "kb"))
+        publish.start_publication(s, clock(), rounds.get_round(s, 2024), kb)
+    assert [p.code for p in e.value.problems] == [Code.STAGE_NOT_READY]
+    with transaction(f) as s:
+        assert [(p.version, p.status) for p in s.scalars(select(Publication))] == [(1, "rendering")]
+        assert len([a for a in s.scalars(select(AuditEvent)) if a.action == "publish"]) == 1
+    eng.dispose()

@@ -107,6 +107,9 @@ def start_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip
     if rnd.office_file_id is None:
         raise PortalError(Problem.make(Code.OFFICE_BOOK_NEEDED, year=rnd.year))
     may_publish_new_version(s, rnd)
+    if s.scalar(select(Publication.id).where(Publication.round_id == rnd.id, Publication.status == "rendering")
+                .limit(1)) is not None:  # a second click while the first renders: no second version
+        raise PortalError(Problem.make(Code.STAGE_NOT_READY, value="公示", why="@why.rendering"))
     return _new_publication(s, now, rnd, by, ip)
 
 
