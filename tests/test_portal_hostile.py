@@ -147,3 +147,109 @@ def test_publishing_twice_while_the_first_renders_is_refused(tmp_path):
         assert [(p.version, p.status) for p in s.scalars(select(Publication))] == [(1, "rendering")]
         assert len([a for a in s.scalars(select(AuditEvent)) if a.action == "publish"]) == 1
     eng.dispose()
+
+
+# ------------------------------------------------------------------ the audit log: no download without its row
+
+def test_a_download_whose_audit_row_cannot_be_written_is_not_delivered(world, monkeypatch):
+    """The request's transaction commits before the response is sent: when the office's download event cannot
+    be stored, the office gets the error page, not the city's PDF with no trace in the log."""
+    from jxscore.portal import audit
+
+    real = audit.record
+
+    def unstorable(s, now, action, **kw):
+        ev = real(s, now, action, **kw)
+        ev.action = None  # NOT NULL: refused by the database when the transaction commits
+        return ev
+
+    before = len(_events(world["eng"], "download"))
+    monkeypatch.setattr(audit, "record", unstorable)
+    r = world["c"]["office"].get("/2024/nanchang/scorecard.pdf")
+    monkeypatch.setattr(audit, "record", real)
+    assert r.status_code == 500
+    assert r.headers["content-type"].startswith("text/html") and "服务器内部错误" in r.text
+    assert not r.content.startswith(b"%PDF")
+    assert len(_events(world["eng"], "download")) == before
+    ok = world["c"]["office"].get("/2024/nanchang/scorecard.pdf")
+    assert ok.status_code == 200 and ok.content.startswith(b"%PDF")
+    assert len(_events(world["eng"], "download")) == before + 1
+
+
+# ------------------------------------------------------------------ CSRF and GETs
+
+def _routes(app):
+    """Every endpoint, the included routers' too (FastAPI keeps them behind `original_router`)."""
+    def walk(routes):
+        for r in routes:
+            if hasattr(r, "dependant"):
+                yield r
+            elif hasattr(r, "router") or hasattr(r, "original_router"):
+                yield from walk((getattr(r, "router", None) or r.original_router).routes)
+
+    return list(walk(app.routes))
+
+
+def _calls(dependant) -> set:
+    out = {dependant.call}
+    for d in dependant.dependencies:
+        out |= _calls(d)
+    return out
+
+
+def test_every_post_checks_the_csrf_token_and_no_get_reads_a_form(world):
+    from jxscore.web.forms import posted, posted_evidence
+
+    posts = {r.path: _calls(r.dependant) for r in _routes(world["app"]) if "POST" in r.methods}
+    assert len(posts) == 11
+    assert [p for p, calls in posts.items() if not calls & {posted, posted_evidence}] == []
+    gets = {r.path: _calls(r.dependant) for r in _routes(world["app"]) if "GET" in r.methods}
+    assert [p for p, calls in gets.items() if calls & {posted, posted_evidence}] == []
+    assert not [r.path for r in _routes(world["app"]) if r.methods & {"PUT", "PATCH", "DELETE"}]
+
+
+def test_a_post_without_the_token_changes_nothing(world):
+    nc = world["c"]["nc"]
+    before = len(_events(world["eng"], "objection"))
+    r = nc.post("/2024/nanchang/objections", data={"target": "ledger:C5", "text": "无令牌"},
+                files={"evidence": ("a.pdf", PDF, "application/pdf")})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = nc.post("/2024/nanchang/objections", data={"target": "ledger:C5", "text": "别人的令牌",
+                                                   "csrf_token": _token(world["c"]["ja"])})
+    assert r.status_code == 403
+    assert len(_events(world["eng"], "objection")) == before
+
+
+# ------------------------------------------------------------------ the 公示 window, on the server's clock
+
+def test_the_window_closes_at_24_00_beijing_time_of_its_15th_day(world):
+    """Published 2025-03-01 09:00 北京时间: the 15th day is 03-16, so 03-16 23:59:59 CST (15:59:59 UTC) is in
+    time and 03-17 00:00 CST (16:00:00 UTC) is not — whatever the client's clock says."""
+    from datetime import UTC, datetime
+
+    clock, nc = world["clock"], world["c"]["nc"]
+    form = {"target": "ledger:C5", "text": "最后一秒"}
+    try:
+        clock.now = datetime(2025, 3, 16, 15, 59, 59, tzinfo=UTC)
+        r = nc.post("/2024/nanchang/objections", data={**form, "csrf_token": _token(nc)}, follow_redirects=False,
+                    headers={"Date": "Mon, 01 Jan 2024 00:00:00 GMT"})
+        assert r.status_code == 303 and r.headers["location"].startswith("/2024/nanchang/objections/")
+        filed = len(_events(world["eng"], "objection"))
+        clock.now = datetime(2025, 3, 16, 16, 0, 0, tzinfo=UTC)
+        r = nc.post("/2024/nanchang/objections", data={**form, "text": "晚了一秒", "csrf_token": _token(nc)},
+                    follow_redirects=False)
+        assert r.status_code == 409 and "2025-03-16 24:00" in r.text
+        assert len(_events(world["eng"], "objection")) == filed
+    finally:
+        clock.now = START
+
+
+# ------------------------------------------------------------------ the what-if JSON: hostile numbers
+
+@pytest.mark.parametrize("query", ["A1=nan", "A1=inf", "A1=-inf", "A1=1e400", "A1=-5", "A1=" + "9" * 400,
+                                   "ZZ9=1", "A1=1&A1=x", "rescale=maybe", "vetoes_off=NOPE", "%FF=1"])
+def test_the_what_if_json_refuses_bad_settings_in_words(world, query):
+    r = world["c"]["office"].get(f"/office/2024/whatif.json?{query}")
+    assert r.status_code == 400, (query, r.status_code)
+    probs = r.json()["problems"]
+    assert probs and all(p["message"] and not p["message"].isascii() for p in probs)

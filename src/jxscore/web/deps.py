@@ -41,11 +41,16 @@ def db(request: Request) -> Iterator[Session]:
         yield s
 
 
+# Every route takes its session as DB: "function" scope commits when the handler returns, before the response
+# is sent, so a failed commit is the 500 page — never a page (or a download) whose audit row was not written.
+DB = Depends(db, scope="function")
+
+
 def now(request: Request) -> datetime:
     return request.app.state.portal.clock()
 
 
-def current_user(request: Request, s: Session = Depends(db)) -> User | None:
+def current_user(request: Request, s: Session = DB) -> User | None:
     uid = request.session.get("uid")
     if uid is None:
         request.state.user = None

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from jxscore.portal import audit
 from jxscore.portal.accounts import Login, authenticate
 from jxscore.portal.models import User
-from jxscore.web.deps import client_ip, current_user, db, now, signed_in
+from jxscore.web.deps import DB, client_ip, current_user, now, signed_in
 from jxscore.web.forms import posted
 from jxscore.web.pages import render
 from jxscore.web.security import csrf_token
@@ -28,7 +28,7 @@ def login_page(request: Request, user: User | None = Depends(current_user)) -> R
 
 
 @router.post("/login")
-def login(request: Request, s: Session = Depends(db), t: datetime = Depends(now),
+def login(request: Request, s: Session = DB, t: datetime = Depends(now),
           form: FormData = Depends(posted)) -> Response:
     name = str(form.get("username") or "").strip()[:64]
     # a plain function: FastAPI runs it in its thread pool, so argon2 and the audit write never stall the loop
@@ -48,7 +48,7 @@ def login(request: Request, s: Session = Depends(db), t: datetime = Depends(now)
 
 
 @router.post("/logout")
-def logout(request: Request, user: User = Depends(signed_in), s: Session = Depends(db),
+def logout(request: Request, user: User = Depends(signed_in), s: Session = DB,
            t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
     audit.record(s, t, audit.Action.LOGOUT, user=user, ip=client_ip(request))
     request.session.clear()

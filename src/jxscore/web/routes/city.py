@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from jxscore.portal import audit, views
 from jxscore.portal.models import Publication, Round, Submission, User
-from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, own_city, signed_in
+from jxscore.web.deps import DB, CityScope, city_scope, client_ip, now, own_city, signed_in
 from jxscore.web.pages import render
 
 router = APIRouter()
@@ -64,7 +64,7 @@ def _audit_office_download(s: Session, t: datetime, request: Request, sc: CitySc
 
 
 @router.get("/city")
-def city_home(request: Request, user: User = Depends(own_city), s: Session = Depends(db)) -> Response:
+def city_home(request: Request, user: User = Depends(own_city), s: Session = DB) -> Response:
     """The signed-in city's rounds: submission state while open, results once published."""
     portal = request.app.state.portal
     slug = portal.slug_by_city.get(user.city or "", "")
@@ -84,7 +84,7 @@ def city_home(request: Request, user: User = Depends(own_city), s: Session = Dep
 
 @router.get("/{year}/{slug}/")
 def scorecard_page(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
-                   s: Session = Depends(db)) -> Response:
+                   s: Session = DB) -> Response:
     if (away := _to_office(s, sc.year, v, sc.user)) is not None:
         return away
     pub = _publication(s, sc.year, v, sc.user)
@@ -103,7 +103,7 @@ def scorecard_page(request: Request, sc: CityScope = Depends(city_scope), v: int
 
 @router.get("/{year}/{slug}/scorecard.pdf")
 def scorecard_pdf(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
-                  s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+                  s: Session = DB, t: datetime = Depends(now)) -> Response:
     pub = _publication(s, sc.year, v, sc.user)
     # after 公告 the final (unmarked, signed) card; before, the provisional one marked 公示稿
     f = views.document(s, pub, "final:scorecard", sc.city) or views.document(s, pub, "scorecard", sc.city)
@@ -116,7 +116,7 @@ def scorecard_pdf(request: Request, sc: CityScope = Depends(city_scope), v: int 
 
 @router.get("/{year}/{slug}/ledger.csv")
 def ledger_csv(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
-               s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+               s: Session = DB, t: datetime = Depends(now)) -> Response:
     """The city's own ledger rows only (never the province's file), formula-safe."""
     pub = _publication(s, sc.year, v, sc.user)
     header, rows = views.city_ledger_rows(s, pub, sc.city)
@@ -132,7 +132,7 @@ def ledger_csv(request: Request, sc: CityScope = Depends(city_scope), v: int | N
 
 @router.get("/{year}/ranking")
 def ranking_page(request: Request, year: int, v: int | None = None, user: User = Depends(signed_in),
-                 s: Session = Depends(db)) -> Response:
+                 s: Session = DB) -> Response:
     if (away := _to_office(s, year, v, user)) is not None:
         return away
     pub = _publication(s, year, v, user)

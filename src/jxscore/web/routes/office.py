@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from jxscore.core.problems import JxError
 from jxscore.portal import audit, publish, review, rounds
 from jxscore.portal.models import Publication, Round, StoredFile, User
-from jxscore.web.deps import CityScope, city_scope, client_ip, db, now, office, round_or_404
+from jxscore.web.deps import DB, CityScope, city_scope, client_ip, now, office, round_or_404
 from jxscore.web.forms import posted
 from jxscore.web.pages import records, render
 
@@ -120,7 +120,7 @@ def _download(s: Session, t: datetime, user: User, request: Request, f: StoredFi
 # ------------------------------------------------------------------ rounds
 
 @router.get("/office")
-def office_home(request: Request, user: User = Depends(office), s: Session = Depends(db)) -> Response:
+def office_home(request: Request, user: User = Depends(office), s: Session = DB) -> Response:
     return _home(request, s, [], status=200, year="")
 
 
@@ -135,7 +135,7 @@ def _home(request: Request, s: Session, problems: list[dict], status: int, year:
 
 
 @router.post("/office/rounds")
-def open_round(request: Request, user: User = Depends(office), s: Session = Depends(db),
+def open_round(request: Request, user: User = Depends(office), s: Session = DB,
                t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     year_text = str(form.get("year") or "").strip()
     crit_name, crit = _file(form, "criteria")
@@ -156,7 +156,7 @@ def open_round(request: Request, user: User = Depends(office), s: Session = Depe
 
 @router.get("/office/audit")
 def audit_log(request: Request, before: int | None = None, user: User = Depends(office),
-              s: Session = Depends(db)) -> Response:
+              s: Session = DB) -> Response:
     evs = audit.events(s, limit=AUDIT_PAGE + 1, before_id=before)
     more = len(evs) > AUDIT_PAGE
     evs = evs[:AUDIT_PAGE]
@@ -165,7 +165,7 @@ def audit_log(request: Request, before: int | None = None, user: User = Depends(
 
 
 @router.get("/office/{year}")
-def dashboard(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db)) -> Response:
+def dashboard(request: Request, year: int, user: User = Depends(office), s: Session = DB) -> Response:
     return _dashboard(request, s, round_or_404(s, year), [])
 
 
@@ -194,7 +194,7 @@ def _dashboard(request: Request, s: Session, rnd: Round, problems: list[dict], s
 
 
 @router.post("/office/{year}/lock")
-def lock_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+def lock_round(request: Request, year: int, user: User = Depends(office), s: Session = DB,
                t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
     rnd = round_or_404(s, year)
     try:
@@ -205,7 +205,7 @@ def lock_round(request: Request, year: int, user: User = Depends(office), s: Ses
 
 
 @router.post("/office/{year}/publish")
-def publish_round(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+def publish_round(request: Request, year: int, user: User = Depends(office), s: Session = DB,
                   t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     from jxscore.portal.db import transaction
 
@@ -254,7 +254,7 @@ def _window_end(text: str, t: datetime):
 
 
 @router.get("/office/{year}/publications/{version}/status")
-def publication_status(year: int, version: int, user: User = Depends(office), s: Session = Depends(db)) -> Response:
+def publication_status(year: int, version: int, user: User = Depends(office), s: Session = DB) -> Response:
     pub = publish.get_publication(s, round_or_404(s, year), version)
     if pub is None:
         raise HTTPException(404)
@@ -274,7 +274,7 @@ def _document(s: Session, year: int, version: int, kind: str, city: str = "") ->
 
 @router.get("/office/{year}/v{version}/{kind}")
 def download(request: Request, year: int, version: int, kind: str, user: User = Depends(office),
-             s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+             s: Session = DB, t: datetime = Depends(now)) -> Response:
     if kind not in KIND_EXT or kind == "scorecard":
         raise HTTPException(404)
     _, f = _document(s, year, version, kind)
@@ -284,7 +284,7 @@ def download(request: Request, year: int, version: int, kind: str, user: User = 
 
 @router.get("/office/{year}/v{version}/{kind}/{slug}")
 def download_city(request: Request, year: int, version: int, kind: str, slug: str, user: User = Depends(office),
-                  s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+                  s: Session = DB, t: datetime = Depends(now)) -> Response:
     portal = _portal(request)
     if kind == "scorecard" and slug in portal.city_by_slug:
         _, f = _document(s, year, version, "scorecard", portal.city_by_slug[slug])
@@ -300,7 +300,7 @@ def download_city(request: Request, year: int, version: int, kind: str, slug: st
 
 @router.get("/office/{year}/submissions/{slug}")
 def download_submission(request: Request, year: int, slug: str, user: User = Depends(office),
-                        s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+                        s: Session = DB, t: datetime = Depends(now)) -> Response:
     city = _portal(request).city_by_slug.get(slug)
     rnd = round_or_404(s, year)
     sub = rounds.latest_submissions(s, rnd).get(city or "")
@@ -330,12 +330,12 @@ def _submission_page(request: Request, s: Session, scope: CityScope, rnd: Round,
 
 
 @router.get("/{year}/{slug}/submission")
-def submission_form(request: Request, scope: CityScope = Depends(city_scope), s: Session = Depends(db)) -> Response:
+def submission_form(request: Request, scope: CityScope = Depends(city_scope), s: Session = DB) -> Response:
     return _submission_page(request, s, scope, _city_round(s, scope))
 
 
 @router.post("/{year}/{slug}/submission")
-def submit(request: Request, scope: CityScope = Depends(city_scope), s: Session = Depends(db),
+def submit(request: Request, scope: CityScope = Depends(city_scope), s: Session = DB,
            t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     rnd = _city_round(s, scope)
     name, data = _file(form, "file")

@@ -24,7 +24,7 @@ from jxscore.core.problems import Code, JxError, Problem
 from jxscore.portal import audit, review, rounds, views
 from jxscore.portal.clock import CST, window_text
 from jxscore.portal.models import Objection, Publication, Round, StoredFile, User
-from jxscore.web.deps import CityScope, city_scope, client_ip, current_user, db, now, office, round_or_404
+from jxscore.web.deps import DB, CityScope, city_scope, client_ip, current_user, now, office, round_or_404
 from jxscore.web.forms import posted, posted_evidence
 from jxscore.web.pages import records, render
 
@@ -184,7 +184,7 @@ def _city_page(request: Request, s: Session, sc: CityScope, rnd: Round, *, probl
 
 
 @router.get("/{year}/{slug}/objections")
-def city_objections(request: Request, sc: CityScope = Depends(city_scope), s: Session = Depends(db)) -> Response:
+def city_objections(request: Request, sc: CityScope = Depends(city_scope), s: Session = DB) -> Response:
     return _city_page(request, s, sc, round_or_404(s, sc.year))
 
 
@@ -200,7 +200,7 @@ def _uploads(form, name: str) -> list[tuple[str, bytes]]:
 
 
 @router.post("/{year}/{slug}/objections")
-def file_objection(request: Request, sc: CityScope = Depends(city_scope), s: Session = Depends(db),
+def file_objection(request: Request, sc: CityScope = Depends(city_scope), s: Session = DB,
                    t: datetime = Depends(now), form: FormData = Depends(posted_evidence)) -> Response:
     # posted_evidence: a 6th file is said in words, not a bare 400
     if sc.user.role != "city":  # the office answers objections; it never files one for a city
@@ -231,7 +231,7 @@ def _own_objection(s: Session, sc: CityScope, objection_id: int) -> tuple[Round,
 
 @router.get("/{year}/{slug}/objections/{objection_id}")
 def objection_page(request: Request, objection_id: int, sc: CityScope = Depends(city_scope),
-                   s: Session = Depends(db)) -> Response:
+                   s: Session = DB) -> Response:
     rnd, o = _own_objection(s, sc, objection_id)
     view = _views(s, [o], request.app.state.portal.slug_by_city)[0]
     filed_on = s.get(Publication, o.publication_id)
@@ -241,7 +241,7 @@ def objection_page(request: Request, objection_id: int, sc: CityScope = Depends(
 
 @router.get("/{year}/{slug}/objections/{objection_id}/evidence/{n}")
 def evidence(request: Request, objection_id: int, n: int, sc: CityScope = Depends(city_scope),
-             s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+             s: Session = DB, t: datetime = Depends(now)) -> Response:
     _, o = _own_objection(s, sc, objection_id)
     if not 1 <= n <= len(o.files):
         raise HTTPException(404)
@@ -255,7 +255,7 @@ def evidence(request: Request, objection_id: int, n: int, sc: CityScope = Depend
 
 @router.get("/{year}/{slug}/changes")
 def city_changes(request: Request, sc: CityScope = Depends(city_scope), v: int | None = None,
-                 s: Session = Depends(db)) -> Response:
+                 s: Session = DB) -> Response:
     """What the latest re-score moved: every city whose total, grade or rank changed, and the city's own rows."""
     rnd = round_or_404(s, sc.year)
     version = v if v is not None else _latest_version(s, rnd)
@@ -317,7 +317,7 @@ def _review_page(request: Request, s: Session, rnd: Round, problems: list[dict] 
 
 
 @router.get("/office/{year}/review")
-def office_review(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db)) -> Response:
+def office_review(request: Request, year: int, user: User = Depends(office), s: Session = DB) -> Response:
     return _review_page(request, s, round_or_404(s, year))
 
 
@@ -327,7 +327,7 @@ def _refused(request: Request, s: Session, rnd: Round, e: JxError) -> Response:
 
 @router.post("/office/{year}/v{version}/stage")
 def change_stage(request: Request, year: int, version: int, user: User = Depends(office),
-                 s: Session = Depends(db), t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
+                 s: Session = DB, t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     from jxscore.web.routes.office import publisher
 
     rnd = round_or_404(s, year)
@@ -352,7 +352,7 @@ def change_stage(request: Request, year: int, version: int, user: User = Depends
 
 @router.post("/office/{year}/objections/{objection_id}/answer")
 def answer(request: Request, year: int, objection_id: int, user: User = Depends(office),
-           s: Session = Depends(db), t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
+           s: Session = DB, t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     rnd = round_or_404(s, year)
     o = review.get_objection(s, rnd, objection_id)
     if o is None:
@@ -384,7 +384,7 @@ def answer(request: Request, year: int, objection_id: int, user: User = Depends(
 
 @router.post("/office/{year}/v{version}/rescore")
 def rescore(request: Request, year: int, version: int, user: User = Depends(office),
-            s: Session = Depends(db), t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
+            s: Session = DB, t: datetime = Depends(now), _form: FormData = Depends(posted)) -> Response:
     from jxscore.portal.db import transaction
     from jxscore.web.routes.office import publisher
 
@@ -402,7 +402,7 @@ def rescore(request: Request, year: int, version: int, user: User = Depends(offi
 
 
 @router.post("/office/{year}/correction")
-def correction(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+def correction(request: Request, year: int, user: User = Depends(office), s: Session = DB,
                t: datetime = Depends(now), form: FormData = Depends(posted)) -> Response:
     """A correction after 审定: a city's book or office.xlsx taken into the round's data (checked by the intake),
     published as the next version from the round's page; refused while a version is in 公示 or 复查."""
@@ -431,7 +431,7 @@ def _revision(s: Session, year: int, version: int, revision: int) -> Publication
 
 @router.get("/office/{year}/v{version}/r{revision}/diff")
 def diff_page(request: Request, year: int, version: int, revision: int, user: User = Depends(office),
-              s: Session = Depends(db)) -> Response:
+              s: Session = DB) -> Response:
     pub = _revision(s, year, version, revision)
     d = diff_rows(s, pub, request.app.state.portal.slug_by_city)
     if d is None:
@@ -442,7 +442,7 @@ def diff_page(request: Request, year: int, version: int, revision: int, user: Us
 
 @router.get("/office/{year}/v{version}/r{revision}/diff.csv")
 def diff_csv(request: Request, year: int, version: int, revision: int, user: User = Depends(office),
-             s: Session = Depends(db), t: datetime = Depends(now)) -> Response:
+             s: Session = DB, t: datetime = Depends(now)) -> Response:
     pub = _revision(s, year, version, revision)
     f = views.document(s, pub, "diff")
     if f is None:
@@ -479,7 +479,7 @@ def _cn_date(d: date) -> str:
 
 @router.get("/office/{year}/announcement")
 def office_announcement(request: Request, year: int, user: User = Depends(office),
-                        s: Session = Depends(db)) -> Response:
+                        s: Session = DB) -> Response:
     rnd = round_or_404(s, year)
     pub = announced(s, rnd)
     if pub is None:
@@ -502,7 +502,7 @@ def _announcement_file(s: Session, year: int, kind: str, city: str = "") -> tupl
 
 
 @router.get("/office/{year}/announcement.pdf")
-def office_announcement_pdf(request: Request, year: int, user: User = Depends(office), s: Session = Depends(db),
+def office_announcement_pdf(request: Request, year: int, user: User = Depends(office), s: Session = DB,
                             t: datetime = Depends(now)) -> Response:
     pub, f = _announcement_file(s, year, "announcement")
     name = f"announcement-{year}-v{pub.version}.pdf"
@@ -512,7 +512,7 @@ def office_announcement_pdf(request: Request, year: int, user: User = Depends(of
 
 
 @router.get("/office/{year}/announcement/{name}.pdf")
-def office_final_pdf(request: Request, year: int, name: str, user: User = Depends(office), s: Session = Depends(db),
+def office_final_pdf(request: Request, year: int, name: str, user: User = Depends(office), s: Session = DB,
                      t: datetime = Depends(now)) -> Response:
     """The final (unmarked) summary or a city's final scorecard issued at 公告."""
     city = request.app.state.portal.city_by_slug.get(name)
@@ -526,7 +526,7 @@ def office_final_pdf(request: Request, year: int, name: str, user: User = Depend
 
 
 @router.get("/public/{year}")
-def public_page(request: Request, year: int, s: Session = Depends(db),
+def public_page(request: Request, year: int, s: Session = DB,
                 user: User | None = Depends(current_user)) -> Response:
     """No login: the announced ranking with grades, once a version of the round is in 公告; before, 404."""
     rnd = rounds.get_round(s, year)
@@ -539,6 +539,6 @@ def public_page(request: Request, year: int, s: Session = Depends(db),
 
 
 @router.get("/public/{year}/announcement.pdf")
-def public_pdf(request: Request, year: int, s: Session = Depends(db)) -> Response:
+def public_pdf(request: Request, year: int, s: Session = DB) -> Response:
     pub, f = _announcement_file(s, year, "announcement")
     return _attachment(f.data, "application/pdf", f"announcement-{year}-v{pub.version}.pdf")

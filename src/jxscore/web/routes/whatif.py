@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from jxscore.portal import views
 from jxscore.portal.models import Document, Publication, Round, StoredFile, User
-from jxscore.web.deps import db, office
+from jxscore.web.deps import DB, office
 from jxscore.web.pages import render
 
 router = APIRouter()
@@ -146,7 +146,7 @@ def _sliders(result) -> list[dict]:
 
 @router.get("/office/{year}/whatif")
 def whatif_page(request: Request, year: int, v: int | None = None, user: User = Depends(office),
-                s: Session = Depends(db)) -> Response:
+                s: Session = DB) -> Response:
     from jxscore.core.problems import JxError
 
     src = source(s, year, v)
@@ -223,7 +223,7 @@ def parse_query(request: Request, result):
 
 @router.get("/office/{year}/whatif.json")
 def whatif_json(request: Request, year: int, v: int | None = None, user: User = Depends(office),
-                s: Session = Depends(db)) -> Response:
+                s: Session = DB) -> Response:
     from jxscore.analysis.whatif import SIGN_NOTE, compute_whatif, settings
     from jxscore.core.problems import JxError
 
