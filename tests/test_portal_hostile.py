@@ -253,3 +253,59 @@ def test_the_what_if_json_refuses_bad_settings_in_words(world, query):
     assert r.status_code == 400, (query, r.status_code)
     probs = r.json()["problems"]
     assert probs and all(p["message"] and not p["message"].isascii() for p in probs)
+
+
+# ------------------------------------------------------------------ 复查: an answer arriving while a re-score renders
+# (last in the module: it moves the round on to 复查 and renders revision 2)
+
+def test_an_objection_accepted_while_the_re_score_renders_stays_pending(world, monkeypatch):
+    """南昌's objection is accepted and the re-score starts; while it collects the data, 吉安's is accepted with
+    its correction. Revision 2 was scored without that correction, so only 南昌's objection is linked to it:
+    吉安's stays pending and 审定 waits for another re-score."""
+    from datetime import UTC, datetime
+
+    from jxscore.core.problems import Code
+    from jxscore.portal.models import Objection
+
+    f, clock = sessions(world["eng"]), world["clock"]
+    nc_id, ja_id = world["ids"]["南昌"], world["ids"]["吉安"]
+    real = publish.collected_data
+
+    def accept(oid: int, city: str, slug: str) -> None:
+        with transaction(f) as s:
+            rnd, kb = rounds.get_round(s, 2024), s.scalar(select(User).where(User.name == "kb"))
+            fix = review.store_correction(s, clock(), rnd, f"{slug}.xlsx", (RETURNS / f"{slug}.xlsx").read_bytes(),
+                                          kb, city=city)
+            review.answer_objection(s, clock(), rnd, s.get(Objection, oid), True, "", fix.file_id, kb)
+
+    def collected_then_answered(factory, round_id, folder):
+        out = real(factory, round_id, folder)
+        accept(ja_id, "吉安", "jian")  # the office answers 吉安 while revision 2 renders
+        return out
+
+    try:
+        clock.now = datetime(2025, 3, 16, 16, 0, tzinfo=UTC)  # 2025-03-17 00:00 北京时间: the window has closed
+        with transaction(f) as s:
+            review.enter_stage(s, clock(), rounds.get_round(s, 2024), 1, "复查",
+                               s.scalar(select(User).where(User.name == "kb")))
+        accept(nc_id, "南昌", "nanchang")
+        with transaction(f) as s:
+            pid = review.start_rescore(s, clock(), rounds.get_round(s, 2024), 1,
+                                       s.scalar(select(User).where(User.name == "kb"))).id
+        monkeypatch.setattr(publish, "collected_data", collected_then_answered)
+        assert review.run_rescore(f, pid, clock).status == "done"
+        with transaction(f) as s:
+            assert s.get(Objection, nc_id).result_publication_id == pid
+            assert s.get(Objection, ja_id).result_publication_id is None
+            rnd = rounds.get_round(s, 2024)
+            assert [o.id for o in review.pending(s, rnd, 1)] == [ja_id]
+        with pytest.raises(review.ReviewError) as e, transaction(f) as s:
+            for o in review.objections(s, rounds.get_round(s, 2024), 1):
+                if o.status == "open":
+                    review.answer_objection(s, clock(), rounds.get_round(s, 2024), o, False, "不予采纳", None,
+                                            s.scalar(select(User).where(User.name == "kb")))
+            review.enter_stage(s, clock(), rounds.get_round(s, 2024), 1, "审定",
+                               s.scalar(select(User).where(User.name == "kb")))
+        assert [p.code for p in e.value.problems] == [Code.RESCORE_PENDING]
+    finally:
+        clock.now = START

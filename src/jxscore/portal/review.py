@@ -326,12 +326,15 @@ def run_rescore(factory, pub_id: int, clock, sign=None) -> Publication:
                                "manifest": "manifest.json"}[d.kind]).write_bytes(d.file.data)
             end = window_end(s, rnd, pub.version)
             version, round_id = pub.version, rnd.id
+            # the objections whose corrections the data collected next contains: one answered while this
+            # renders stays pending (linking it would let 审定 freeze results without its correction)
+            taken = {o.id for o in pending(s, rnd, version)}
         data, crit_path = collected_data(factory, round_id, work)
 
         def stored(s: Session, pub: Publication, now: datetime) -> None:
             from jxscore.analysis.diff import diff_runs, write_diff
 
-            applied = pending(s, pub.round, version)
+            applied = [o for o in pending(s, pub.round, version) if o.id in taken]
             d = diff_runs(before, work / "out")
             causes = {}
             for o in applied:
