@@ -263,3 +263,35 @@ def test_lock_expiry_is_measured_on_the_given_clock(app, engine, clock):
     with transaction(sessions(engine)) as s:
         u = s.scalar(select(User).where(User.name == "nc"))
         assert u.locked_until == START + timedelta(minutes=15)
+
+
+def test_the_session_keeps_a_digest_of_the_password_hash_not_a_piece_of_it(app, engine):
+    import base64
+    import json
+
+    c = client(app)
+    login(c, "nc", "nanchang-pass")
+    payload = c.cookies["jxscore_session"].split(".")[0]
+    data = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+    with transaction(sessions(engine)) as s:
+        h = s.scalar(select(User.password_hash).where(User.name == "nc"))
+    import hashlib
+
+    assert data["pw"] == hashlib.sha256(h.encode()).hexdigest()[:16]
+    assert data["pw"] not in h
+
+
+def test_a_render_left_behind_by_a_stopped_server_is_failed_at_the_next_start(engine, clock):
+    from jxscore.portal import files
+    from jxscore.portal.models import Publication, Round
+
+    with transaction(sessions(engine)) as s:
+        f = files.put(s, b"criteria", "text/plain", clock())
+        r = Round(year=2024, state="locked", criteria_file_id=f.id, opened_at=clock())
+        s.add(r)
+        s.flush()
+        s.add(Publication(round_id=r.id, version=1, revision=1, status="rendering", created_at=clock()))
+    create_app(engine=engine, clock=clock)
+    with transaction(sessions(engine)) as s:
+        pub = s.scalar(select(Publication))
+        assert (pub.status, pub.message) == ("failed", "服务重启，渲染中断：请重新发布。")

@@ -232,6 +232,7 @@ def world(request, tmp_path_factory):
     rec["review_v2"] = kb.get("/office/2024/review").text
     rec["round_v2"] = kb.get("/office/2024").text
     rec["public_v2"] = anon.get("/public/2024", follow_redirects=False)
+    rec["px_ranking_v2"] = px.get("/2024/ranking")  # v2 in 公示: the city's ranking is still v1's, announced
     rec["correction_in_review"] = kb.post("/office/2024/correction",
                                           data={"csrf_token": _tok(kb, "/office/2024/review")},
                                           files={"correction": ("pingxiang.xlsx", _book(tmp, "pingxiang", "D1", 2),
@@ -347,7 +348,7 @@ def test_a_stage_never_goes_back_and_审定_waits_for_answers_and_the_re_score(w
     assert world["approve"].status_code == 303
     # the timeline: each stage with its time (北京时间) and who
     tl = _text(re.search(r'<ol class="timeline">(.*?)</ol>', world["review_announced"], re.S).group(1))
-    assert re.fullmatch(r" ?公示 2025-03-01 09:00（北京时间） · 发布时自动进入 · 公示期至 2025-03-16 24:00 "
+    assert re.fullmatch(r" ?公示 2025-03-01 09:00（北京时间） · kb（随发布自动进入） · 公示期至 2025-03-16 24:00 "
                         r"复查 2025-03-17 00:00（北京时间） · kb 审定 2025-03-17 00:00（北京时间） · kb "
                         r"公告 2025-03-17 00:00（北京时间） · kb ?", tl), tl
 
@@ -468,10 +469,18 @@ def test_the_cycle_is_in_the_audit_log(world):
     yid, nid = world["yid"], world["nid"]
     for ev in (("objection", "yichun", "2024 v1 宜春 ledger:D1"), ("evidence", "yichun", f"objection {yid}"),
                ("objection", "nanchang", "2024 v1 南昌 finding:P-DUP:XM3601026"),
-               ("stage", "(cli)", "2024 v1 公示"), ("stage", "kb", "2024 v1 复查"), ("stage", "kb", "2024 v1 审定"),
+               ("stage", "kb", "2024 v1 公示"), ("stage", "kb", "2024 v1 复查"), ("stage", "kb", "2024 v1 审定"),
                ("stage", "kb", "2024 v1 公告"), ("answer", "kb", f"objection {yid}"),
                ("answer", "kb", f"objection {nid}"),
                ("rescore", "kb", "2024 v1 r2"), ("download", "kb", "2024 v1 r2 diff")):
         assert ev in acts, ev
     answers = [d for a, _, _, d in world["audit"] if a == "answer"]
     assert answers == ["采纳", "不予采纳"]
+
+
+def test_while_version_2_is_in_review_a_city_reads_the_announced_ranking_of_version_1(world):
+    r = world["px_ranking_v2"]
+    assert r.status_code == 200
+    text = _text(r.text)
+    assert "第 1 版" in text or "第1版" in text
+    assert "105.00" in text and "91.38" not in text  # v1: 宜春 105 after its objection; v2's 萍乡 91.38 not yet

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jxscore.core.problems import Code, JxError, Problem
@@ -104,7 +104,9 @@ def authenticate(s: Session, now: datetime, name: str, password: str, ip: str = 
     if u.disabled:
         audit.record(s, now, audit.Action.LOGIN_FAILED, user=u, detail="disabled", ip=ip)
         return LoginResult(Login.BAD)
-    u.failed_logins += 1
+    # raised in the database (UPDATE … + 1), so failures arriving at once are all counted
+    s.execute(update(User).where(User.id == u.id).values(failed_logins=User.failed_logins + 1))
+    s.refresh(u, ["failed_logins"])
     if u.failed_logins >= MAX_FAILS:
         u.failed_logins, u.locked_until = 0, now + LOCK_FOR
         audit.record(s, now, audit.Action.LOGIN_FAILED, user=u, detail=f"locked until {u.locked_until.isoformat()}",

@@ -33,6 +33,7 @@ class Action:
     ANSWER = "answer"
     RESCORE = "rescore"
     CORRECTION = "correction"
+    ANNOUNCE_FAILED = "announce-failed"
 
 
 def record(s: Session, now: datetime, action: str, *, user: User | None = None, user_name: str = "",

@@ -95,7 +95,9 @@ def start_publication(s: Session, now: datetime, rnd: Round, by: User | None, ip
     """A new version (status rendering) of a locked round whose every city submitted a clean workbook; a
     version after the first is a correction after 审定 (review.may_publish_new_version)."""
     from jxscore.portal.review import may_publish_new_version
+    from jxscore.portal.rounds import hold
 
+    hold(s, rnd)
     if rnd.state != "locked":
         raise PortalError(Problem.make(Code.ROUND_NOT_LOCKED, value=rnd.year))
     with criteria_of(s, rnd) as (crit, _, _):
@@ -297,9 +299,10 @@ def _into_review(window_end: datetime) -> Stored:
     def stored(s: Session, pub: Publication, now: datetime) -> None:
         from jxscore.portal.review import enter_stage
 
-        if pub.revision == 1:
+        if pub.revision == 1:  # entered on behalf of whoever published (the office user; none from the CLI)
             s.flush()
-            enter_stage(s, now, pub.round, pub.version, "公示", None, window_ends=window_end)
+            by = s.get(User, pub.created_by) if pub.created_by else None
+            enter_stage(s, now, pub.round, pub.version, "公示", by, window_ends=window_end)
 
     return stored
 

@@ -76,6 +76,9 @@ def open_objections(s: Session, rnd: Round, version: int) -> int:
 def enter_stage(s: Session, now: datetime, rnd: Round, version: int, stage: str, by: User | None, *,
                 window_ends: datetime | None = None, ip: str = "") -> StageEvent:
     """Move `version` on to `stage`: only the next one, and only when what it needs is done."""
+    from jxscore.portal.rounds import hold
+
+    hold(s, rnd)
     if stage not in STAGES:
         raise ReviewError(Problem.make(Code.STAGE_ORDER, value=stage, expected="、".join(STAGES), current="—"))
     cur = stage_of(s, rnd, version)
@@ -292,7 +295,9 @@ def pending(s: Session, rnd: Round, version: int) -> list[Objection]:
 def start_rescore(s: Session, now: datetime, rnd: Round, version: int, by: User, ip: str = "") -> Publication:
     """The next revision of a version in 复查, from the data with every accepted correction in it."""
     from jxscore.portal.publish import _new_publication
+    from jxscore.portal.rounds import hold
 
+    hold(s, rnd)
     if stage_of(s, rnd, version) != "复查":
         raise ReviewError(Problem.make(Code.ANSWER_STAGE, value=stage_of(s, rnd, version) or "草稿"))
     if not pending(s, rnd, version):
@@ -374,7 +379,24 @@ def run_announcement(factory, round_id: int, version: int, clock, by_id: int | N
                      issuer: str | None = None) -> None:
     """公告: the final scorecards and summary (no 公示稿 mark, signed when a key is configured) and the
     announcement PDF, rendered from the approved revision's own input tables, stored with the version's
-    entry into 公告 in one transaction."""
+    entry into 公告 in one transaction. A failure is logged and audited (the version stays 审定, nothing
+    stored) and raised again for the caller."""
+    try:
+        _announce(factory, round_id, version, clock, by_id, sign, issuer)
+    except Exception as e:
+        import logging
+
+        from jxscore.portal.db import transaction
+
+        logging.getLogger("jxscore.portal").exception("公告 of round %s v%s failed", round_id, version)
+        with transaction(factory) as s:
+            rnd = s.get(Round, round_id)
+            audit.record(s, clock(), audit.Action.ANNOUNCE_FAILED, user_name="(server)",
+                         target=f"{rnd.year} v{version}", detail=type(e).__name__)
+        raise
+
+
+def _announce(factory, round_id: int, version: int, clock, by_id: int | None, sign, issuer: str | None) -> None:
     import tempfile
     from pathlib import Path
 

@@ -104,6 +104,13 @@ def _refuse(s: Session, now: datetime, by: User | None, target: str, problems: l
 
 # ------------------------------------------------------------------ rounds
 
+def hold(s: Session, rnd: Round) -> None:
+    """Take the round's row lock for the rest of the transaction (PostgreSQL: SELECT … FOR UPDATE), so two
+    clicks at once on 发布, 重新计分 or a stage are checked one after the other, not both against the same state.
+    SQLite has one writer at a time already."""
+    s.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
+
+
 def get_round(s: Session, year: int) -> Round | None:
     return s.scalar(select(Round).where(Round.year == year))
 

@@ -74,6 +74,11 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
     check_schema(engine)
     factory = sessions(engine)
     by_slug, cities = _cities()
+    from jxscore.portal.db import transaction
+    from jxscore.portal.publish import abandon_stale
+
+    with transaction(factory) as s:  # a render a stopped server left behind: failed, so the pages stop waiting
+        abandon_stale(s, clock())
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)  # no API browser on a government portal
     app.state.portal = Portal(engine, factory, clock, by_slug, {v: k for k, v in by_slug.items()}, cities)
     app.state.portal.extra["sign"] = sign

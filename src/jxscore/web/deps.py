@@ -27,6 +27,14 @@ class Viewer:
     city: str | None
 
 
+def password_tag(u: User) -> str:
+    """What a session remembers of the password it was opened with: a digest of the argon2 hash (the cookie is
+    signed, not encrypted), so a changed password ends the sessions opened with the old one."""
+    import hashlib
+
+    return hashlib.sha256(u.password_hash.encode()).hexdigest()[:16]
+
+
 class LoginRequired(Exception):
     """Raised for an anonymous visitor; the app answers 303 → /login."""
 
@@ -56,7 +64,7 @@ def current_user(request: Request, s: Session = DB) -> User | None:
         request.state.user = None
         return None
     u = s.get(User, uid)
-    if u is None or u.disabled or request.session.get("pw") != u.password_hash[-16:]:
+    if u is None or u.disabled or request.session.get("pw") != password_tag(u):
         request.session.clear()  # disabled, removed or password changed since: signed out
         request.state.user = None
         return None
@@ -73,7 +81,7 @@ def viewer(request: Request) -> Viewer | None:
     if uid is not None:
         with request.app.state.portal.sessions() as s:
             u = s.get(User, uid)
-            if u is not None and not u.disabled and request.session.get("pw") == u.password_hash[-16:]:
+            if u is not None and not u.disabled and request.session.get("pw") == password_tag(u):
                 request.state.user = Viewer(u.id, u.name, u.role, u.city)
     return request.state.user
 

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from jxscore.portal import audit
 from jxscore.portal.accounts import Login, authenticate
 from jxscore.portal.models import User
-from jxscore.web.deps import DB, client_ip, current_user, now, signed_in
+from jxscore.web.deps import DB, client_ip, current_user, now, password_tag, signed_in
 from jxscore.web.forms import posted
 from jxscore.web.pages import render
 from jxscore.web.security import csrf_token
@@ -35,7 +35,7 @@ def login(request: Request, s: Session = DB, t: datetime = Depends(now),
     res = authenticate(s, t, name, str(form.get("password") or ""), ip=client_ip(request))
     if res.outcome is Login.OK:
         request.session.clear()  # a new session (and CSRF token) for the signed-in user
-        request.session.update(uid=res.user.id, pw=res.user.password_hash[-16:])
+        request.session.update(uid=res.user.id, pw=password_tag(res.user))
         csrf_token(request.session)
         return RedirectResponse("/", status_code=303)
     if res.outcome is Login.LOCKED:

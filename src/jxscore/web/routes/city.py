@@ -135,6 +135,11 @@ def ranking_page(request: Request, year: int, v: int | None = None, user: User =
                  s: Session = DB) -> Response:
     if (away := _to_office(s, year, v, user)) is not None:
         return away
+    if user.role == "city" and v is None:  # the latest announced version, though a newer one may be in 公示
+        v = next((ver for ver in views.versions(s, year, for_city=True)
+                  if _stage(s, views.published(s, year, ver, for_city=True))[0] == "公告"), None)
+        if v is None:
+            raise HTTPException(404)
     pub = _publication(s, year, v, user)
     if user.role == "city" and _stage(s, pub)[0] != "公告":
         raise HTTPException(404)  # the provincial ranking is the announced one (公告); before, a city sees its own

@@ -8,6 +8,7 @@ once and shows the progress; a round's preview is scored once and kept in `Porta
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -113,8 +114,9 @@ def _download(s: Session, t: datetime, user: User, request: Request, f: StoredFi
               ) -> Response:
     audit.record(s, t, audit.Action.DOWNLOAD, user=user, target=target, sha256=f.sha256, detail=name,
                  ip=client_ip(request))
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120] or "download"  # never a quote or a header break
     return Response(f.data, media_type=f.media_type,
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+                    headers={"content-disposition": f'attachment; filename="{safe}"'})
 
 
 # ------------------------------------------------------------------ rounds
