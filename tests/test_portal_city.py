@@ -278,6 +278,10 @@ def test_whatif_page_sliders(site):
             assert f'id="wi-{code}" data-code="{code}" data-default="{points}"' in r.text
     assert 'id="wi-D"' not in r.text and "加分项（上限 5 分），不调整" in r.text  # bonus: shown, not a weight
     assert "敏感性分析" in r.text and "保持规定排名的概率" in r.text
+    # Sobol' indices as the sensitivity PDF prints them: each with its 95 % interval, a negative estimate ≈0
+    sobol = re.search(r"Sobol 指数）：(.*?)。</p>", r.text).group(1)
+    assert re.fullmatch(r"A 目标完成 一阶 [\d.≈]+（[−\d.]+～[\d.]+）、总效应 [\d.]+（[−\d.]+～[\d.]+）；B .*", sobol)
+    assert "一阶 ≈0（" in sobol and "-0." not in sobol
 
 
 def _cities(data):

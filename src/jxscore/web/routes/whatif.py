@@ -182,8 +182,12 @@ def _sensitivity(sc: Scored) -> dict:
     for r in ranks:
         r["p_grade"] = grades.get(r["city"], 0.0)
     idx = se.indices[se.indices["output"] == "mean_abs_rank_shift"]
-    indices = [{"factor": r.factor, "name": se.factor_names.get(r.factor, ""), "S1": float(r.S1),
-                "ST": float(r.ST)} for r in idx.itertuples()]
+    from jxscore.analysis.sensitivity import index_text
+
+    # as the sensitivity PDF prints them: with the 95 % interval, a negative estimate (noise) as ≈0
+    indices = [{"factor": r.factor, "name": se.factor_names.get(r.factor, ""),
+                "S1": index_text(r.S1, r.S1_low, r.S1_high), "ST": index_text(r.ST, r.ST_low, r.ST_high)}
+               for r in idx.itertuples()]
     return {"samples": se.options.samples, "band": se.options.band, "ranks": ranks, "indices": indices}
 
 
