@@ -223,6 +223,9 @@ def test_publish_makes_version_1_with_every_document_and_its_hash(world):
     manifest = v1[("manifest", "")][2].json()
     assert manifest["input_hash"] == world["status1"]["input_hash"]
     assert "第1版" in world["dash_v1"] and world["status1"]["input_hash"] in world["dash_v1"]
+    # version 1 is in 公示: no publish form, the page says how corrections go now
+    assert 'action="/office/2024/publish"' not in world["dash_v1"]
+    assert "第 1 版正处于“公示”阶段" in world["dash_v1"] and "审定后方可发布新版本" in world["dash_v1"]
 
 
 def test_publishing_again_is_version_2_and_version_1_never_changes(world):

@@ -190,7 +190,12 @@ def _dashboard(request: Request, s: Session, rnd: Round, problems: list[dict], s
     ready = rnd.state == "locked" and all(c.state == "locked" for c in states)
     preview = _preview(portal, rnd) if rnd.state == "locked" else None
     rendering = any(p["pub"].status == "rendering" for p in pubs)
+    done = [p["pub"] for p in pubs if p["pub"].status == "done"]
+    last = max((p.version for p in done), default=None)
+    stage = review.stage_of(s, rnd, last) if last is not None else None
+    in_review = {"version": last, "stage": stage} if stage in ("公示", "复查") else None  # no new version now
     return render(request, "office_round.html", status=status, title=f"{rnd.year}年度考核", rnd=rnd, states=states,
+                  in_review=in_review,
                   slug_by_city=portal.slug_by_city, pubs=pubs, ready=ready, preview=preview, problems=problems,
                   rendering=rendering, last_day=default_last_day(_portal(request).clock()))
 
