@@ -207,13 +207,20 @@ def get_objection(s: Session, rnd: Round, objection_id: int, city: str | None = 
     return o
 
 
+def answerable(s: Session, rnd: Round, o: Objection) -> None:
+    """An objection can be answered now: its version is in 复查 and it is still open (ReviewError if not).
+    Callers storing a corrected workbook check this first, so a refused answer stores nothing."""
+    stage = stage_of(s, rnd, o.version)
+    if stage != "复查":
+        raise ReviewError(Problem.make(Code.ANSWER_STAGE, value=stage or "草稿"))
+    if o.status != "open":
+        raise ReviewError(Problem.make(Code.OBJECTION_ANSWERED, value=o.id))
+
+
 def answer_objection(s: Session, now: datetime, rnd: Round, o: Objection, accept: bool, reason: str,
                      correction_file_id: str | None, by: User, ip: str = "") -> Objection:
     """采纳 (with the corrected workbook already checked and stored) or 不予采纳 (with a reason), during 复查."""
-    if stage_of(s, rnd, o.version) != "复查":
-        raise ReviewError(Problem.make(Code.ANSWER_STAGE, value=stage_of(s, rnd, o.version) or "草稿"))
-    if o.status != "open":
-        raise ReviewError(Problem.make(Code.OBJECTION_ANSWERED, value=o.id))
+    answerable(s, rnd, o)
     reason = (reason or "").strip()
     if not accept and not reason:
         raise ReviewError(Problem.make(Code.REASON_REQUIRED))

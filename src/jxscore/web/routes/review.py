@@ -367,12 +367,7 @@ def answer(request: Request, year: int, objection_id: int, user: User = Depends(
         accept = decision == "accept"
         fix_id = None
         if accept and fixes:
-            # checked before the workbook is stored, so a refused answer leaves no correction behind
-            if review.stage_of(s, rnd, o.version) != "复查":
-                raise review.ReviewError(Problem.make(Code.ANSWER_STAGE,
-                                                      value=review.stage_of(s, rnd, o.version) or "草稿"))
-            if o.status != "open":
-                raise review.ReviewError(Problem.make(Code.OBJECTION_ANSWERED, value=o.id))
+            review.answerable(s, rnd, o)  # before the workbook is stored: a refused answer leaves none behind
             name, data = fixes[0]
             fix_id = (review.store_correction(s, t, rnd, name or "correction.xlsx", data,
                                               user, city=o.city, ip=client_ip(request))).file_id
