@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 from jxscore.portal.accounts import add_user
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import make_engine, sessions, transaction, upgrade
 
 START = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)  # 2025-03-01 09:00 北京时间
-CITIES = ["南昌", "景德镇", "萍乡", "九江", "新余", "鹰潭", "赣州", "吉安", "宜春", "抚州", "上饶"]
+SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
+         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
+CITIES = list(SLUGS)
+RETURNS = Path(__file__).resolve().parents[1] / "data" / "returns"  # the sample's returned workbooks
 _n = itertools.count()
 
 
@@ -51,3 +56,16 @@ def csrf(c, path: str = "/login") -> str:
 def login(c, name: str, password: str):
     return c.post("/login", data={"username": name, "password": password, "csrf_token": csrf(c)},
                   follow_redirects=False)
+
+
+def bad_pingxiang(tmp: Path) -> bytes:
+    """萍乡's book with A4's 完成值 (指标 › E3, 1980 t) typed as "约1980"."""
+    import openpyxl
+
+    p = tmp / "bad.xlsx"
+    shutil.copy(RETURNS / "pingxiang.xlsx", p)
+    wb = openpyxl.load_workbook(p)
+    assert wb["指标"]["A3"].value == "A4" and wb["指标"]["E3"].value == 1980
+    wb["指标"]["E3"] = "约1980"
+    wb.save(p)
+    return p.read_bytes()

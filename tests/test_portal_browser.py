@@ -16,34 +16,19 @@ import shutil
 import time
 from pathlib import Path
 
-import openpyxl
 from sqlalchemy import select
 
 from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import sessions, transaction
 from jxscore.portal.models import Document, StoredFile
-from portal_util import CITIES, START, add, client, login, new_engine
+from portal_util import CITIES, RETURNS, SLUGS, START, add, bad_pingxiang, client, login, new_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-RETURNS = ROOT / "data" / "returns"
-SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
-         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PUBLISH_WAIT = 120.0  # seconds at most for the eleven cards and the summary to render
 SHOTS = Path("/tmp/shots")
 # the navigations that answer with an error status on purpose: the bad upload (422) and 南昌's pages (404)
 EXPECTED_STATUS = re.compile(r"Failed to load resource: the server responded with a status of (404|422)")
 
-
-def _bad_pingxiang(tmp: Path) -> bytes:
-    """萍乡's book with A4's 完成值 (指标 › E3, 1980 t) typed as "约1980"."""
-    p = tmp / "bad.xlsx"
-    shutil.copy(RETURNS / "pingxiang.xlsx", p)
-    wb = openpyxl.load_workbook(p)
-    assert wb["指标"]["A3"].value == "A4" and wb["指标"]["E3"].value == 1980
-    wb["指标"]["E3"] = "约1980"
-    wb.save(p)
-    return p.read_bytes()
 
 
 def _sign_in(page, base: str, name: str, password: str) -> None:
@@ -112,7 +97,7 @@ def test_city_uploads_fixes_office_publishes_city_downloads(chromium, browser_pa
     with px.expect_navigation():
         px.click("a[href='/2024/pingxiang/submission']")
     px.set_input_files("input[name=file]", files=[{"name": "pingxiang.xlsx", "mimeType": XLSX,
-                                                   "buffer": _bad_pingxiang(tmp_path)}])
+                                                   "buffer": bad_pingxiang(tmp_path)}])
     with px.expect_navigation():
         px.click("form.upload button[type=submit]")
     rows = _problem_rows(px)

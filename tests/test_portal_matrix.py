@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,12 +20,8 @@ from jxscore.portal.clock import FakeClock
 from jxscore.portal.db import sessions, transaction
 from jxscore.portal.models import User
 from jxscore.web.app import create_app
-from portal_util import CSRF, START, add, client, login, new_engine
+from portal_util import CSRF, RETURNS, SLUGS, START, add, client, login, new_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-RETURNS = ROOT / "data" / "returns"
-SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
-         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
 PW = "matrix-pass-1"
 PDF = b"%PDF-1.4\n% evidence\n"
 ROLES = ("anon", "own", "other", "office", "disabled")

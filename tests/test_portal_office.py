@@ -12,12 +12,10 @@ import csv
 import hashlib
 import io
 import re
-import shutil
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import openpyxl
 import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
@@ -29,11 +27,8 @@ from jxscore.portal.models import AuditEvent, Document, Publication, User
 from jxscore.portal.review import enter_stage
 from jxscore.portal.rounds import get_round
 from jxscore.web.app import create_app
+from portal_util import RETURNS, SLUGS, bad_pingxiang
 
-ROOT = Path(__file__).resolve().parents[1]
-RETURNS = ROOT / "data" / "returns"
-SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
-         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
 PW = "pw-office-test"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,16 +68,6 @@ def _upload(c: TestClient, slug: str, data: bytes, name: str | None = None, year
     return c.post(page, data={"csrf_token": _tok(c, page)}, files={"file": (name or f"{slug}.xlsx", data, XLSX)})
 
 
-def _bad_pingxiang(tmp: Path) -> bytes:
-    """萍乡's book with A4's 完成值 (指标 › E3, 1980 t) typed as "约1980"."""
-    p = tmp / "bad.xlsx"
-    shutil.copy(RETURNS / "pingxiang.xlsx", p)
-    wb = openpyxl.load_workbook(p)
-    assert wb["指标"]["A3"].value == "A4" and wb["指标"]["E3"].value == 1980
-    wb["指标"]["E3"] = "约1980"
-    wb.save(p)
-    return p.read_bytes()
-
 
 def _problem_rows(html: str) -> list[tuple[str, ...]]:
     """(severity, file, sheet, cell, column, message) of every problem row on a page."""
@@ -112,7 +97,7 @@ def world(tmp_path_factory):
         rec["open_again"] = _open(kb)
         cities = {c: _client(app, slug) for c, slug in SLUGS.items()}
         px = cities["萍乡"]
-        rec["bad"] = _upload(px, "pingxiang", _bad_pingxiang(tmp))
+        rec["bad"] = _upload(px, "pingxiang", bad_pingxiang(tmp))
         rec["dash_bad"] = kb.get("/office/2024").text
         for c, slug in SLUGS.items():
             rec.setdefault("clean", {})[c] = _upload(cities[c], slug, (RETURNS / f"{slug}.xlsx").read_bytes())

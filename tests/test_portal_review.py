@@ -29,17 +29,13 @@ from jxscore.portal.clock import CST, FakeClock
 from jxscore.portal.db import sessions, transaction
 from jxscore.portal.models import AuditEvent, Objection, ObjectionFile, Publication, StoredFile, User
 from jxscore.web.app import create_app
-from portal_util import START, add, client, login, new_engine
+from portal_util import RETURNS, SLUGS, START, add, client, login, new_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-RETURNS = ROOT / "data" / "returns"
 PW = "pw-review-test"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = b"%PDF-1.4\n% evidence: Yichun DRC letter on national pilots\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
-SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
-         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
 LAST_DAY = "2025-03-16"  # the form's 公示截止日期: the window closes at 2025-03-17 00:00 北京时间
 WINDOW_END = datetime(2025, 3, 17, 0, 0, tzinfo=CST)
 

@@ -22,12 +22,8 @@ from jxscore.portal import publish, rounds
 from jxscore.portal.clock import CST, FakeClock
 from jxscore.portal.db import sessions, transaction
 from jxscore.portal.models import User
-from portal_util import START, add, new_engine
+from portal_util import RETURNS, SLUGS, START, add, new_engine
 
-ROOT = Path(__file__).resolve().parents[1]
-RETURNS = ROOT / "data" / "returns"
-SLUGS = {"南昌": "nanchang", "景德镇": "jingdezhen", "萍乡": "pingxiang", "九江": "jiujiang", "新余": "xinyu",
-         "鹰潭": "yingtan", "赣州": "ganzhou", "吉安": "jian", "宜春": "yichun", "抚州": "fuzhou", "上饶": "shangrao"}
 WAIT = 120.0  # seconds at most for the re-score to render
 SHOTS = Path("/tmp/shots")
 WINDOW_END = datetime(2025, 3, 17, 0, 0, tzinfo=CST)  # 24:00 of 2025-03-16 北京时间
