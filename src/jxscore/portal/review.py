@@ -451,15 +451,11 @@ def _announce(factory, round_id: int, version: int, clock, by_id: int | None, si
 
             add("announcement", work / "ann" / "announcement.pdf")
             add("final:summary", out / "summary.pdf")
-            slug_city = {v: k for k, v in _slugs(rnd).items()}
+            from jxscore.portal.rounds import criteria_of
+
+            with criteria_of(s, rnd) as (crit, _, _):  # the round's own scheme, as publishing names the cards
+                slug_city = {e.slug: e.name for e in crit.entities}
             for pdf in sorted((out / "scorecards").glob("*.pdf")):
                 if pdf.stem in slug_city:
                     add("final:scorecard", pdf, slug_city[pdf.stem])
             enter_stage(s, now, rnd, version, "公告", by)
-
-
-def _slugs(rnd: Round) -> dict[str, str]:
-    from jxscore.core.criteria import load_criteria
-    from jxscore.resources import default_criteria_path
-
-    return {e.name: e.slug for e in load_criteria(default_criteria_path()).entities}
