@@ -22,7 +22,14 @@ from jxscore.portal import audit, files
 from jxscore.portal.clock import Clock
 from jxscore.portal.db import transaction
 from jxscore.portal.models import Document, Publication, Round, User
-from jxscore.portal.rounds import PortalError, bundled_criteria_bytes, criteria_of, get_round, latest_submissions
+from jxscore.portal.rounds import (
+    PortalError,
+    bundled_criteria_bytes,
+    criteria_of,
+    criteria_path_in,
+    get_round,
+    latest_submissions,
+)
 
 log = logging.getLogger("jxscore.portal")
 DATA_NAME = "data"  # the collected folder's name: part of the manifest's parameters, so of the input hash
@@ -163,10 +170,7 @@ def collected_data(factory: sessionmaker[Session], round_id: int, folder: Path) 
         returns = _materialise(s, rnd, folder)
         crit_bytes = rnd.criteria_file.data
         year = rnd.year
-    crit_path = None
-    if crit_bytes != bundled_criteria_bytes():
-        crit_path = folder / "criteria.toml"
-        crit_path.write_bytes(crit_bytes)
+    crit_path = criteria_path_in(folder, crit_bytes)
     from jxscore.core.criteria import load_criteria
     from jxscore.resources import default_criteria_path
 
@@ -345,10 +349,7 @@ def publish_data(factory: sessionmaker[Session], clock: Clock, year: int, data_p
         pub_id = pub.id
 
     def job(work: Path) -> Publication:
-        crit_path = None
-        if crit_bytes != bundled_criteria_bytes():
-            crit_path = work / "criteria.toml"
-            crit_path.write_bytes(crit_bytes)
+        crit_path = criteria_path_in(work, crit_bytes)
         end = _window(clock, window_end)
         return _render(factory, pub_id, clock, data_path, crit_path, work, sign, mark=provisional_mark(end, version),
                        on_stored=_into_review(end))

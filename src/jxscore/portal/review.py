@@ -424,12 +424,9 @@ def _announce(factory, round_id: int, version: int, clock, by_id: int | None, si
         data.mkdir()
         for name, blob in inputs.items():
             (data / Path(name).name).write_bytes(blob)
-        from jxscore.portal.rounds import bundled_criteria_bytes
+        from jxscore.portal.rounds import criteria_path_in
 
-        crit = None
-        if crit_bytes != bundled_criteria_bytes():
-            crit = work / "criteria.toml"
-            crit.write_bytes(crit_bytes)
+        crit = criteria_path_in(work, crit_bytes)
         opts = service.RunOptions(year, data, crit)
         day = clock().astimezone(CST).date()
         out = work / "out"

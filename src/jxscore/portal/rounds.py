@@ -66,6 +66,16 @@ def bundled_criteria_bytes() -> bytes:
     return default_criteria_path().read_bytes()
 
 
+def criteria_path_in(folder: Path, data: bytes) -> Path | None:
+    """A round's criteria as `RunOptions.criteria` takes them for a run in `folder`: None for the bundled
+    scheme (so the manifest names it as `jxscore score` would), else the bytes written to folder/criteria.toml."""
+    if data == bundled_criteria_bytes():
+        return None
+    path = folder / CRITERIA_NAME
+    path.write_bytes(data)
+    return path
+
+
 @contextmanager
 def criteria_of(s: Session, rnd: Round) -> Iterator[tuple[Criteria, Path | None, Path]]:
     """The round's criteria, the path to give `RunOptions.criteria` (None = the bundled scheme, so a
