@@ -53,16 +53,13 @@ def _file(form, name: str) -> tuple[str, bytes]:
 
 
 def publisher(portal):
-    """The one background worker that renders publications (made on first use; stale ones marked failed)."""
+    """The one background worker that renders publications (made on first use; renders a stopped server
+    left behind were marked failed when this app started, `create_app`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with _lock:
         ex = portal.extra.get("publisher")
         if ex is None:
-            from jxscore.portal.db import transaction
-
-            with transaction(portal.sessions) as s:
-                publish.abandon_stale(s, portal.clock())
             ex = portal.extra["publisher"] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jxscore-publish")
             portal.extra.setdefault("publish_futures", {})
         return ex
@@ -221,7 +218,7 @@ def publish_round(request: Request, year: int, user: User = Depends(office), s: 
     window_end = _window_end(str(form.get("window_last_day") or "").strip(), t)
     if isinstance(window_end, list):
         return _dashboard(request, s, rnd, records(window_end), 400)
-    ex = publisher(portal)  # first: it marks publications left rendering by a stopped server as failed
+    ex = publisher(portal)
     try:
         with transaction(portal.sessions) as own:  # committed before the worker reads it
             pub = publish.start_publication(own, t, rounds.get_round(own, year), user, ip=client_ip(request))
