@@ -121,14 +121,11 @@ def create_app(db_url: str | None = None, *, clock: Clock = system_clock, secure
         title, text = ERRORS[500]
         return render(request, "error.html", status=500, title=title, text=text)
 
-    from jxscore.web.routes import auth
+    from jxscore.web.routes import auth, city, office, review, whatif
 
-    app.include_router(auth.router)
-    for name in ("review", "office", "city", "whatif"):  # the parts built on rounds and publications
-        try:
-            mod = __import__(f"jxscore.web.routes.{name}", fromlist=["router"])
-        except ModuleNotFoundError:
-            continue
+    # review first: its /office/{year}/v{version}/r{revision}/diff would otherwise match office's
+    # /office/{year}/v{version}/{kind}/{slug}
+    for mod in (auth, review, office, city, whatif):
         app.include_router(mod.router)
     return app
 
