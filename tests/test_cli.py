@@ -117,3 +117,13 @@ def test_missing_data_folder(tmp_path, cmd):
     extra = ["--out", tmp_path / "o"] if cmd == "score" else []
     p = run(cmd, "--year", 2024, "--data", tmp_path / "nope", *extra)
     assert p.returncode == 2 and "nope" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("args, pool", [
+    (["report", "--year", "2024"], True), (["--lang", "en", "report"], True), (["--lang=en", "report"], True),
+    (["report", "--jobs", "2"], True), (["report", "--help"], False), (["report", "--jobs", "1"], False),
+    (["report", "--jobs=1"], False), (["score", "--year", "2024"], False), (["--lang", "report"], False), ([], False)])
+def test_the_render_pool_starts_before_parsing_only_for_a_rendering_report(args, pool):
+    from jxscore.cli import _renders
+
+    assert _renders(args) is pool

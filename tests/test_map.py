@@ -22,7 +22,7 @@ def test_every_city_of_the_scheme_has_a_boundary():
     codes = [e.code for e in load_criteria().entities]
     assert sorted(codes) == sorted(jxmap.CITIES)
     jxmap.check(codes)  # each code is a 市 in the package's index and its file exists
-    paths, labels, height = jxmap._shapes(jxmap._grid(jxmap.REF_W))
+    paths, _, height = jxmap._shapes(jxmap._grid(jxmap.REF_W))
     assert set(paths) == set(codes) and all(p.startswith("M") and p.endswith("Z") for p in paths.values())
     # Jiangxi spans about 4.7° of longitude (at ~27° N, ×cos) and 5.6° of latitude: taller than wide
     assert 1.2 < height / jxmap.REF_W < 1.45
@@ -44,8 +44,7 @@ def test_a_label_stays_inside_a_concave_city():
     # must be inside 上饶's own largest ring (even-odd test on the projected ring).
     import numpy as np
 
-    _, labels, _ = jxmap._shapes(jxmap._grid(jxmap.REF_W))
-    x, y = labels["361100"]
+    x, y = jxmap._labels(jxmap._grid(jxmap.REF_W))["361100"]
     rings = jxmap._rings_of()["361100"]
     assert x > 0 and y > 0
     paths, _, _ = jxmap._shapes(jxmap._grid(jxmap.REF_W))
@@ -56,6 +55,39 @@ def test_a_label_stays_inside_a_concave_city():
         xs = a[:, 0] + (y - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
     cross = ((a[:, 1] > y) != (b[:, 1] > y)) & (x < xs)
     assert cross.sum() % 2 == 1 and len(rings) >= 1
+
+
+def test_pruning_drops_only_vertices_that_draw_nothing():
+    import numpy as np
+
+    # a 2 × 2 square drawn with midpoints on its sides and a spike (2,1)→(3,1)→(2,1) on its right side
+    ring = np.array([(0, 0), (1, 0), (2, 0), (2, 1), (3, 1), (2, 1), (2, 2), (1, 2), (0, 2), (0, 1)])
+    assert sorted(map(tuple, jxmap._prune(ring).tolist())) == [(0, 0), (0, 2), (2, 0), (2, 2)]
+    # a staircase keeps its corners: every vertex turns
+    stairs = np.array([(0, 0), (1, 0), (1, 1), (2, 1), (2, 2), (0, 2)])
+    assert jxmap._prune(stairs).tolist() == stairs.tolist()
+
+
+def test_pruned_boundaries_keep_every_city_s_area_exactly():
+    # on the real boundaries: the shoelace area of each snapped ring (in grid cells, integers) is the
+    # same before and after pruning, and about half the vertices go
+    import math
+
+    import numpy as np
+
+    rings = jxmap._rings_of()
+    pts = np.concatenate([r for rs in rings.values() for r in rs])
+    (lon0, lat0), (_, lat1) = pts.min(axis=0), pts.max(axis=0)
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    before = after = 0
+    for rs in rings.values():
+        for r in rs:
+            cells = np.column_stack((np.round((r[:, 0] - lon0) * kx * 300), np.round((lat1 - r[:, 1]) * 300)))
+            cells = cells.astype(np.int64)
+            pruned = jxmap._prune(cells)
+            assert jxmap._area(pruned) == jxmap._area(cells)
+            before, after = before + len(cells), after + len(pruned)
+    assert after < 0.7 * before
 
 
 def test_a_missing_boundary_is_a_clear_error():

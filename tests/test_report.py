@@ -380,3 +380,40 @@ def test_jobs_reach_the_workers_without_numpy():
     Modules.seen = set()
     Modules(io.BytesIO(pickle.dumps(with_charts(jobs)))).load()
     assert Modules.seen == {"jxscore.report.render"}
+
+
+def test_cards_are_built_most_losses_first_and_hashed_in_criteria_order(tmp_path):
+    """card_jobs hands out the cards with the most 失分 rows first (in the sample 吉安 loses points on 31
+    ledger rows, 新余 on 30, 宜春 on 1) while jobs_for and the summary's hash list keep the criteria's
+    order, whatever order the cards were rendered in."""
+    from jxscore.report.render import card_hashes, card_jobs, jobs_for
+    from jxscore.service import RunOptions, run_score
+
+    result, inputs = run_score(RunOptions(2024, SAMPLE))
+    names = [e.name for e in result.criteria.entities]
+    lost = {n: int(((result.ledger["city"] == n) & (result.ledger["weight"] - result.ledger["points"] > 0.005)).sum())
+            for n in names}
+    given = [j.context["city"]["name"] for j in card_jobs(result, inputs, FIXED_MANIFEST)]
+    assert sorted(given) == sorted(names) and [lost[n] for n in given] == sorted(lost.values(), reverse=True)
+    assert (given[0], lost["吉安"], lost["新余"], given[-1], lost["宜春"]) == ("吉安", 31, 30, "宜春", 1)
+    assert [j.context["city"]["name"] for j in jobs_for(result, inputs, FIXED_MANIFEST)[:-1]] == names
+    jobs = list(card_jobs(result, inputs, FIXED_MANIFEST))
+    for j in jobs:
+        (tmp_path / j.pdf).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / j.pdf).write_bytes(j.context["city"]["name"].encode("utf-8"))
+    import hashlib
+
+    assert [h["city"] for h in card_hashes(jobs, tmp_path)] == names
+    assert card_hashes(jobs, tmp_path)[0]["sha256"] == hashlib.sha256(names[0].encode("utf-8")).hexdigest()
+
+
+def test_a_card_built_alone_is_the_card_built_with_the_others(scored):
+    """scorecard() with the shared tables (Shared.of, built once for 11 cards) gives the same context
+    as without them."""
+    from jxscore.report import context
+
+    result, inputs = scored
+    shared = context.Shared.of(result)
+    for city in ("吉安", "南昌"):
+        assert context.scorecard(result, inputs, FIXED_MANIFEST, city, shared=shared) == \
+            context.scorecard(result, inputs, FIXED_MANIFEST, city)

@@ -585,12 +585,13 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     SHA-256, is rendered and signed, while this process writes the score files on the other core;
     SHA256SUMS lists every file written.
     """
-    from jxscore.io.atomic import staged_output
-    from jxscore.report import jxmap
-    from jxscore.report.fonts import cjk_font_file
-    from jxscore.report.render import Renderer, card_hashes, cards_then_summary, jobs_for, with_charts, with_hashes
+    from jxscore.report.render import Renderer, card_hashes, card_jobs, summary_job, with_charts, with_hashes
 
-    with Renderer(ro.jobs) as renderer:
+    with Renderer(ro.jobs) as renderer:  # first: the rest of this function overlaps the workers' start-up
+        from jxscore.io.atomic import staged_output
+        from jxscore.report import jxmap
+        from jxscore.report.fonts import cjk_font_file
+
         cjk_font_file()  # fail fast, before scoring and writing (fc-match runs while the pool starts)
         signer = None
         if ro.sign is not None:  # key, passphrase and certificate checked before anything is scored or written
@@ -606,11 +607,9 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
             run.history = build_history(before + [now], warned)
         jxmap.check([e.code for e in run.score.result.criteria.entities])  # boundaries there, before writing
         with staged_output(out) as stage:
-            todo = jobs_for(run.score.result, run.score.inputs, run.score.manifest, html=ro.html,
-                            **({"history": run.history} if run.history is not None else {}), mark=ro.mark)
-            cards, summary = cards_then_summary(todo)
+            result = run.score.result
             if on_start:
-                on_start(len(todo))
+                on_start(len(result.criteria.entities) + 1)
 
             def done(name: str) -> None:
                 if signer is not None:
@@ -618,8 +617,11 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
                 if on_done:
                     on_done(name)
 
-            renderer.start(cards, stage)  # cards' charts drawn here, then the workers have both cores
-            summary = with_charts(summary)  # its charts (a finer map) too, while the cards render
+            # each card built and drawn here and rendered at once, while the next is built
+            cards = renderer.start(card_jobs(result, run.score.inputs, run.score.manifest, html=ro.html,
+                                             history=run.history, mark=ro.mark), stage)
+            summary = with_charts([summary_job(result, run.score.manifest, html=ro.html, mark=ro.mark,
+                                               date=cards[0].date)])  # its charts too, while the cards render
             if signer is not None:
                 signer.prepare()  # pyHanko's import, while the cards render
             pdfs = renderer.wait(done)

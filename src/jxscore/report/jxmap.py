@@ -5,7 +5,8 @@ The boundaries are read and projected once per process (`_shapes`, cached; the r
 loads them before it forks, so each worker shares them); a map is then only colours and labels
 around the same path strings. Projection: equirectangular at Jiangxi's mean latitude, which at
 this scale is indistinguishable from a conformal one. Vertices are snapped to a 0.6 pt grid and
-repeats dropped: neighbours share their border vertices exactly, so no slivers open between them.
+those that draw nothing dropped (_prune): neighbours share their border vertices exactly, so no
+slivers open between them.
 """
 
 from __future__ import annotations
@@ -90,9 +91,9 @@ def _rings_of(codes: tuple[str, ...] = CITIES) -> dict[str, list[np.ndarray]]:
 
 
 @functools.cache
-def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, tuple[float, float]], float]:
-    """(code → SVG path data, code → label point, height) at REF_W wide, vertices on a `grid` (pt),
-    computed once per process and grid."""
+def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, np.ndarray], float]:
+    """(code → SVG path data, code → its largest ring, height) at REF_W wide, vertices on a `grid`
+    (pt), computed once per process and grid."""
     rings = _rings_of()
     pts = np.concatenate([r for rs in rings.values() for r in rs])
     (lon0, lat0), (lon1, lat1) = pts.min(axis=0), pts.max(axis=0)
@@ -100,27 +101,55 @@ def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, tuple[float, 
     scale = REF_W / ((lon1 - lon0) * kx)
     height = (lat1 - lat0) * scale
 
-    paths, labels = {}, {}
+    paths, largest = {}, {}
     for code, rs in rings.items():
         parts, best = [], (0.0, None)
         for r in rs:
-            a = r
-            q = np.column_stack((np.round((a[:, 0] - lon0) * kx * scale / grid) * grid,
-                                 np.round((lat1 - a[:, 1]) * scale / grid) * grid))
-            keep = np.ones(len(q), dtype=bool)
-            keep[1:] = (q[1:] != q[:-1]).any(axis=1)  # repeats after snapping
-            q = q[keep]
-            if len(q) > 1 and (q[0] == q[-1]).all():
-                q = q[:-1]
-            if len(q) < 3:
+            cells = np.column_stack((np.round((r[:, 0] - lon0) * kx * scale / grid),
+                                     np.round((lat1 - r[:, 1]) * scale / grid))).astype(np.int64)
+            cells = _prune(cells)
+            if len(cells) < 3:
                 continue
+            q = cells * grid
             parts.append("M" + "L".join(f"{_n(x)},{_n(y)}" for x, y in q.tolist()) + "Z")
             area = abs(_area(q))
             if area > best[0]:
                 best = (area, q)
         paths[code] = "".join(parts)
-        labels[code] = _label_point(best[1])
-    return paths, labels, height
+        largest[code] = best[1]
+    return paths, largest, height
+
+
+@functools.cache
+def _labels(grid: float = GRID) -> dict[str, tuple[float, float]]:
+    """code → label point at REF_W wide (only maps with names need them: ~6 ms a city)."""
+    return {code: _label_point(q) for code, q in _shapes(grid)[1].items()}
+
+
+def _prune(ring: np.ndarray) -> np.ndarray:
+    """A closed ring of grid cells (k, 2 integers) without the vertices that draw nothing: repeats,
+    points on a straight run and spikes (A→B→A), which snapping leaves by the thousand. Each one
+    dropped lies on the segment its neighbours span (or on a zero-area spike), so the filled shape,
+    and the border it shares with a neighbour, is exactly what it was: no sliver can open."""
+    q = ring
+    while len(q) >= 3:
+        a, b = np.roll(q, 1, axis=0), np.roll(q, -1, axis=0)
+        flat = (q[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1]) == (q[:, 1] - a[:, 1]) * (b[:, 0] - a[:, 0])
+        if not flat.any():
+            break
+        # never two neighbours in one pass, so each is judged against kept points: every other one of
+        # a run of flat vertices (a run of k takes about log2 k passes)
+        idx = np.flatnonzero(flat)
+        starts = np.ones(len(idx), dtype=bool)
+        starts[1:] = np.diff(idx) > 1
+        run_start = idx[starts][np.cumsum(starts) - 1]
+        pick = (idx - run_start) % 2 == 0
+        if flat[0] and flat[-1] and len(idx) < len(q):
+            pick[-1] &= not pick[0]  # the last and first vertices are neighbours too
+        elif len(idx) == len(q):
+            pick[-1] = False
+        q = q[~np.isin(np.arange(len(q)), idx[pick])]
+    return q
 
 
 def _area(q) -> float:
@@ -185,7 +214,7 @@ def province_map(fill: Mapping[str, str], *, highlight: str | None = None, label
     unknown = sorted((set(fill) | set(names or {}) | ({highlight} if highlight else set())) - set(CITIES))
     if unknown:
         raise MapDataMissing(unknown[0], "不是江西省的设区市")
-    paths, points, ref_h = _shapes(_grid(w))
+    paths, _, ref_h = _shapes(_grid(w))
     k = w / REF_W
     legend_h = 12.0 if legend else 0.0
     map_h = ref_h * k
@@ -199,6 +228,7 @@ def province_map(fill: Mapping[str, str], *, highlight: str | None = None, label
     body.append("</g>")
     g.parts.extend(body)
     if labels and names:
+        points = _labels(_grid(w))
         for code in CITIES:
             if code not in names:
                 continue

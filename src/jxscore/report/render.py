@@ -16,7 +16,7 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class Job:
     pdf: str  # e.g. "scorecards/nanchang.pdf"
     html: str | None = None
     date: str | None = None  # PDF dates, fixed by the parent (workers may have an older environment)
+    index: int = 0  # place in the criteria's order of cities (the summary lists the cards in it)
 
 
 @functools.cache
@@ -123,34 +124,62 @@ def render_job(job: Job, out: Path) -> str:
     return job.pdf
 
 
-def jobs_for(result, inputs, manifest: dict, *, html: bool = False, history=None, mark=None) -> list[Job]:
-    """11 scorecards (criteria order) and the provincial summary, all with the same PDF date; with a
-    `history` (jxscore.analysis.history.History) each card gets its 历年考核结果 section; with a `mark`
-    (jxscore.report.announce.Mark) every page of every document carries the 公示稿 mark."""
+def _marked(mark) -> dict:
+    """The context entry of a 公示稿 `mark` (jxscore.report.announce.Mark); none without one, so the
+    contexts (and so the documents) are exactly as without the option."""
+    if mark is None:
+        return {}
+    from jxscore.report.announce import mark_context
+
+    return {"mark": mark_context(mark)}
+
+
+def _lost_rows(result) -> dict[str, int]:
+    """city → ledger rows that lost points: the rough size of its card's 失分 section, known before
+    its context is built (render order only)."""
+    led = result.ledger
+    lost = (led["weight"].astype(float) - led["points"].astype(float)) > 0.005
+    return lost.groupby(led["city"]).sum().astype(int).to_dict()
+
+
+def card_jobs(result, inputs, manifest: dict, *, html: bool = False, history=None, mark=None,
+              date: str | None = None) -> Iterator[Job]:
+    """The 11 scorecards, each built when asked for (so the first can render while the next is built),
+    the cards with the most 失分 rows first, so no long one starts last; with a `history`
+    (jxscore.analysis.history.History) each card gets its 历年考核结果 section, with a `mark` the
+    公示稿 mark on every page."""
     from jxscore.report import context
     from jxscore.report.pdf import pdf_date
 
+    date = date or pdf_date()
+    marked = _marked(mark)
+    shared = context.Shared.of(result)
+    ents = list(enumerate(result.criteria.entities))
+    size = _lost_rows(result)
+    for k, e in sorted(ents, key=lambda ke: -size.get(ke[1].name, 0)):
+        ctx = context.scorecard(result, inputs, manifest, e.name, history=history, shared=shared)
+        yield Job("scorecard.html.j2", {**ctx, **marked}, f"scorecards/{e.slug}.pdf",
+                  f"scorecards/{e.slug}.html" if html else None, date, k)
+
+
+def summary_job(result, manifest: dict, *, html: bool = False, mark=None, date: str | None = None) -> Job:
+    """The provincial summary (its card hashes are added once the cards are written: with_hashes)."""
+    from jxscore.report import context
+    from jxscore.report.pdf import pdf_date
+
+    return Job("summary.html.j2", {**context.summary(result, manifest), **_marked(mark)}, "summary.pdf",
+               "summary.html" if html else None, date or pdf_date(), len(result.criteria.entities))
+
+
+def jobs_for(result, inputs, manifest: dict, *, html: bool = False, history=None, mark=None) -> list[Job]:
+    """Every document: the 11 scorecards in the criteria's order, then the provincial summary, all
+    with the same PDF date (card_jobs and summary_job, as one list)."""
+    from jxscore.report.pdf import pdf_date
+
     date = pdf_date()
-    marked = {}  # no mark: the contexts (and so the documents) exactly as without the option
-    if mark is not None:
-        from jxscore.report.announce import mark_context
-
-        marked = {"mark": mark_context(mark)}
-    jobs = []
-    for e in result.criteria.entities:
-        ctx = context.scorecard(result, inputs, manifest, e.name, history=history)
-        jobs.append(Job("scorecard.html.j2", {**ctx, **marked}, f"scorecards/{e.slug}.pdf",
-                        f"scorecards/{e.slug}.html" if html else None, date))
-    jobs.append(Job("summary.html.j2", {**context.summary(result, manifest), **marked}, "summary.pdf",
-                    "summary.html" if html else None, date))
-    return jobs
-
-
-def cards_then_summary(jobs: list[Job]) -> tuple[list[Job], list[Job]]:
-    """The scorecards, and the summary apart: it lists each card's SHA-256, so it renders after them
-    (and after they are signed, when the run signs)."""
-    return ([j for j in jobs if j.template != "summary.html.j2"],
-            [j for j in jobs if j.template == "summary.html.j2"])
+    cards = sorted(card_jobs(result, inputs, manifest, html=html, history=history, mark=mark, date=date),
+                   key=lambda j: j.index)
+    return cards + [summary_job(result, manifest, html=html, mark=mark, date=date)]
 
 
 def card_hashes(cards: list[Job], out: Path) -> list[dict]:
@@ -158,7 +187,8 @@ def card_hashes(cards: list[Job], out: Path) -> list[dict]:
     import hashlib
 
     return [{"city": j.context["city"]["name"], "file": j.pdf,
-             "sha256": hashlib.sha256((out / j.pdf).read_bytes()).hexdigest()} for j in cards]
+             "sha256": hashlib.sha256((out / j.pdf).read_bytes()).hexdigest()}
+            for j in sorted(cards, key=lambda j: j.index)]
 
 
 def with_hashes(job: Job, hashes: list[dict], *, signed: bool = False) -> Job:
@@ -259,12 +289,6 @@ def _after_document() -> None:
         gc.collect()
 
 
-def _expected_cost(job: Job) -> int:
-    """Rough rendering cost of a job, for ordering: the summary is the widest; a card grows with
-    its 失分 rows (the indicator rows are the same for every city)."""
-    return 1000 if job.template == "summary.html.j2" else len(job.context.get("lost", ()))
-
-
 def plain(value):
     """`value` with every numpy scalar inside its dicts, lists and tuples made the Python one (np.str_
     → str, np.float64 → float, …; same text on the page): a worker unpickling a job then never
@@ -320,6 +344,24 @@ PRELOAD = ["__main__", "jxscore.report.render", "jxscore.report.pdf", "jxscore.r
            FORK_SERVER_PREP]
 
 
+def prestart() -> None:
+    """Start the render fork server now, without waiting for it (two process spawns, ~10 ms).
+
+    Its ~1 s of importing and warming WeasyPrint is the first document's critical path; started
+    here (the CLI calls this before parsing `jxscore report`'s options) it overlaps the command's own
+    imports and scoring. A Renderer made later forks its workers from this server, as it would
+    from one it started itself; a run that ends before rendering simply leaves it to exit with us.
+    """
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2:  # no pool: Renderer
+        return
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+
+
 class Renderer:
     """A pool of pre-warmed workers; start it early (before scoring) so their start-up overlaps it.
 
@@ -337,10 +379,10 @@ class Renderer:
         self.pool = None
         self._starter = None
         self._error: BaseException | None = None
-        self._jobs: list[Job] = []
         self._out = Path()
-        self._futs: list | None = None
-        self._queued = False  # jobs given to start() before the pool was up: the starter submits them
+        self._local: list[Job] = []  # no pool (one process): rendered here by wait()
+        self._pending: list[Job] = []  # ready before the pool was up: the starter submits them
+        self._futs: list = []
         self._lock = None
         if self.n > 1:
             import threading
@@ -357,18 +399,15 @@ class Renderer:
             return
         with self._lock:
             self.pool = pool
-            if self._queued:  # start() came first: submit now, while the caller writes its files
-                self._queued = False
-                try:
-                    self._submit()
-                except BaseException as exc:  # re-raised by wait()
-                    self._error = exc
+            try:
+                for job in self._pending:  # start() came first: submit now, while the caller draws and writes
+                    self._submit(job)
+            except BaseException as exc:  # re-raised by wait()
+                self._error = exc
+            self._pending = []
 
-    def _submit(self) -> None:
-        out = self._out.resolve()  # the workers' working directory is the fork server's
-        # longest first, so no long job starts last: the summary, then cards by their 失分 rows
-        order = sorted(self._jobs, key=_expected_cost, reverse=True)
-        self._futs = [self.pool.submit(render_job, job, out) for job in order]
+    def _submit(self, job: Job) -> None:
+        self._futs.append(self.pool.submit(render_job, job, self._out.resolve()))  # workers' cwd is the server's
 
     def _make_pool(self):
         import multiprocessing as mp
@@ -392,43 +431,53 @@ class Renderer:
             raise err
         return self.pool
 
-    def start(self, jobs: list[Job], out: Path) -> None:
-        """Queue `jobs` for `out` and return at once (with a pool); collect them with wait().
+    def _offer(self, job: Job) -> None:
+        if self._lock is None:
+            self._local.append(job)
+            return
+        with self._lock:
+            if self.pool is not None:
+                self._submit(job)
+            elif self._error is None:
+                self._pending.append(job)
 
-        The caller can write other files meanwhile: the workers are rendering, not waiting. If the
-        pool is still starting, the jobs are queued and the starter thread submits them the moment
-        it is up, so the caller's writing also overlaps the end of the pool's start-up.
+    def start(self, jobs: Iterable[Job], out: Path) -> list[Job]:
+        """Hand `jobs` (in the order given: put long ones first) to the workers for `out`; returns them
+        as handed over (charts drawn), once all are; collect the PDFs with wait().
+
+        Each job's charts are drawn here (with_charts) and the job goes to the workers at once, so the
+        first document renders while the next is built and drawn (`jobs` may be a generator: card_jobs).
+        If the pool is still starting, the jobs wait in a list that the starter thread submits the moment
+        it is up. The caller can write other files meanwhile: the workers are rendering, not waiting.
         """
-        self._jobs, self._out, self._futs = with_charts(jobs), Path(out), None
-        if self._lock is not None:
-            with self._lock:
-                if self.pool is None and self._error is None and self._starter is not None:
-                    self._queued = True
-                    return
-        if self._ready() is not None:
-            self._submit()
+        self._out, self._futs, self._local = Path(out), [], []
+        handed = []
+        for job in jobs:
+            handed.append(with_charts([job])[0])
+            self._offer(handed[-1])
+        return handed
 
     def wait(self, on_done: Callable[[str], None] | None = None) -> list[str]:
         """The relative PDF paths of the started jobs once all are written (in-process without a pool)."""
         done: list[str] = []
-        if self._queued or self._starter is not None:
-            self._ready()  # the starter has submitted the queued jobs (or failed: raised here)
-        if self._futs is None:
-            for job in self._jobs:
+        if self._lock is None:
+            for job in self._local:
                 done.append(render_job(job, self._out))
                 if on_done:
                     on_done(job.pdf)
+            self._local = []
             return done
+        self._ready()  # the starter has submitted the pending jobs (or failed: raised here)
         from concurrent.futures import as_completed
 
         for fut in as_completed(self._futs):
             done.append(fut.result())
             if on_done:
                 on_done(done[-1])
-        self._futs = None
+        self._futs = []
         return sorted(done)
 
-    def run(self, jobs: list[Job], out: Path, on_done: Callable[[str], None] | None = None) -> list[str]:
+    def run(self, jobs: Iterable[Job], out: Path, on_done: Callable[[str], None] | None = None) -> list[str]:
         """start() + wait()."""
         self.start(jobs, out)
         return self.wait(on_done)
