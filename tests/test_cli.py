@@ -124,6 +124,6 @@ def test_missing_data_folder(tmp_path, cmd):
     (["report", "--jobs", "2"], True), (["report", "--help"], False), (["report", "--jobs", "1"], False),
     (["report", "--jobs=1"], False), (["score", "--year", "2024"], False), (["--lang", "report"], False), ([], False)])
 def test_the_render_pool_starts_before_parsing_only_for_a_rendering_report(args, pool):
-    from jxscore.cli import _renders
+    from jxscore.__main__ import renders
 
-    assert _renders(args) is pool
+    assert renders(args) is pool

@@ -155,7 +155,7 @@ def test_installed_wheel_reports_outside_the_repository(venv, tmp_path):
 
 def test_help_loads_no_heavy_module(tmp_path):
     """`jxscore --help` renders without the scientific stack, the PDF renderer, rich, or the service layer."""
-    code = ("import sys\nfrom jxscore.cli import main\nsys.argv = ['jxscore', '--help']\n"
+    code = ("import sys\nfrom jxscore.__main__ import main\nsys.argv = ['jxscore', '--help']\n"
             "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
             f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules])")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,

@@ -417,3 +417,80 @@ def test_a_card_built_alone_is_the_card_built_with_the_others(scored):
     for city in ("吉安", "南昌"):
         assert context.scorecard(result, inputs, FIXED_MANIFEST, city, shared=shared) == \
             context.scorecard(result, inputs, FIXED_MANIFEST, city)
+
+
+def _weasyprint_own(monkeypatch):
+    """Put WeasyPrint's own SVG text and font subsetting back for this test (html_to_pdf's replacements
+    stay installed elsewhere: they are installed once per process)."""
+    import importlib
+
+    import weasyprint.pdf.fonts as wfonts
+    import weasyprint.svg as svgmod
+
+    from jxscore.report import pdf
+
+    pdf.use_whole_svg_text()
+    pdf.use_one_pass_subset()
+    own_text = importlib.import_module("weasyprint.svg.text").text
+    monkeypatch.setattr(svgmod, "text", own_text)
+    monkeypatch.setattr(svgmod, "TAGS", {k: own_text if v.__module__ == pdf.__name__ else v
+                                         for k, v in svgmod.TAGS.items()})
+    monkeypatch.setattr(wfonts.Font, "_harfbuzz_subset", wfonts.Font._harfbuzz_subset.weasyprint_original)
+
+
+def test_one_pass_font_subset_writes_the_same_bytes(scored, monkeypatch):
+    """use_one_pass_subset is a shortcut, not a change: a scorecard written with WeasyPrint's own
+    two-pass subsetting and with the one pass is the same PDF, byte for byte."""
+    import weasyprint.svg as svgmod
+
+    from jxscore.report import context
+    from jxscore.report.pdf import html_to_pdf
+    from jxscore.report.render import render_html
+
+    result, inputs = scored
+    html = render_html("scorecard.html.j2", context.scorecard(result, inputs, FIXED_MANIFEST, "景德镇"))
+    ours = html_to_pdf(html)
+    text = svgmod.text
+    _weasyprint_own(monkeypatch)
+    monkeypatch.setattr(svgmod, "text", text)  # the SVG text as ours: only the subsetting differs
+    monkeypatch.setattr(svgmod, "TAGS", {**svgmod.TAGS, "text": text})
+    assert html_to_pdf(html) == ours
+
+
+def _word_boxes(pdf_bytes: bytes, tmp_path) -> list[tuple[str, float, float]]:
+    import html
+
+    src = tmp_path / "w.pdf"
+    src.write_bytes(pdf_bytes)
+    out = subprocess.run(["pdftotext", "-bbox", str(src), "-"], capture_output=True, text=True, check=True).stdout
+    word = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>'
+    return [(html.unescape(m[2]), float(m[0]), float(m[1])) for m in re.findall(word, out)]
+
+
+def test_svg_text_drawn_whole_lands_where_weasyprint_puts_it(monkeypatch, tmp_path):
+    """use_whole_svg_text draws a chart label as one run: every word of a chart (start, middle and end
+    anchored labels, CJK and digits) is where WeasyPrint's letter-by-letter drawing puts it, within
+    0.05 pt; a label with per-letter dx still goes through WeasyPrint's own code."""
+    from jxscore.report import charts
+    from jxscore.report.pdf import html_to_pdf
+
+    svg = charts.Svg(300, 60)
+    svg.text(10, 20, "南昌 103.34")
+    svg.text(150, 20, "完成率97.22%", anchor="middle")
+    svg.text(290, 40, "排名第11名", anchor="end")
+    svg.parts.append('<text x="10" y="55" dx="0 2 2 2">dx逐字</text>')
+    page = f'<html lang="zh-CN"><body style="font-family: \'Noto Sans CJK SC\'"><img src="{svg.url()}"></body></html>'
+    import weasyprint.text.line_break as lb
+
+    layouts = []
+    split = lb.split_first_line
+    monkeypatch.setattr(lb, "split_first_line", lambda *a, **k: layouts.append(a[0]) or split(*a, **k))
+    ours = _word_boxes(html_to_pdf(page), tmp_path)
+    ours_layouts, layouts[:] = list(layouts), []
+    _weasyprint_own(monkeypatch)
+    theirs = _word_boxes(html_to_pdf(page), tmp_path)
+    assert "南昌 103.34" in ours_layouts and "南昌 103.34" in layouts  # (WeasyPrint measures the whole first)
+    assert ours_layouts.count("南") == 0 and layouts.count("南") == 1  # then sets it letter by letter; ours not
+    words = ["南昌", "103.34", "完成率97.22%", "排名第11名", "dx逐字"]
+    assert [w for w, _, _ in ours] == [w for w, _, _ in theirs] == words
+    assert all(abs(a[1] - b[1]) < 0.05 and abs(a[2] - b[2]) < 0.05 for a, b in zip(ours, theirs))

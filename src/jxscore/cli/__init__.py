@@ -142,22 +142,7 @@ app.command()(portal.publish)
 app.command("verify-pdf")(sign.verify_pdf)
 
 
-def _renders(args: list[str]) -> bool:
-    """Whether these arguments run `jxscore report` with a render pool (not its help, not --jobs 1)."""
-    i = 0
-    while i < len(args) and args[i].startswith("--lang"):  # the app's one option: --lang X or --lang=X
-        i += 1 if "=" in args[i] else 2
-    if args[i:i + 1] != ["report"] or {"--help", "-h"} & set(args):
-        return False
-    jobs = [v for a, v in zip(args, args[1:]) if a == "--jobs"] + [a[7:] for a in args if a.startswith("--jobs=")]
-    return jobs[-1:] != ["1"]
-
-
 def main() -> None:
-    if _renders(sys.argv[1:]):
-        from jxscore.report.render import prestart
-
-        prestart()  # WeasyPrint's import and warm-up overlap typer's parsing, the imports and the scoring
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover

@@ -99,8 +99,9 @@ _ADV = {ch: w for w, chars in (
 
 
 def text_width(s: str, size: float) -> float:
-    """Advance width (pt) of `s` in Noto Sans CJK SC at `size` pt (no kerning: WeasyPrint's SVG
-    text sets each letter on its own)."""
+    """Advance width (pt) of `s` in Noto Sans CJK SC at `size` pt, without kerning: where each
+    letter of a label lands when drawn (pdf.use_whole_svg_text draws it as one run, letter for letter
+    where WeasyPrint's own SVG code sets each on its own; tests/test_report.py compares the two)."""
     return sum(_ADV.get(ch, 1000 if ord(ch) >= 0x2E80 else 600) for ch in s) * size / 1000
 
 

@@ -119,6 +119,141 @@ def use_zlib_level() -> None:
         pydyf.zlib = _Zlib()
 
 
+_DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF", b"LTSH", b"PCLT", b"SVG ")
+
+
+@functools.cache
+def use_one_pass_subset() -> None:
+    """Subset each embedded font in one HarfBuzz pass instead of WeasyPrint's two.
+
+    WeasyPrint (pinned) subsets with retained glyph ids, then subsets the result again to drop the
+    glyphs after the last one used and the hinting. The first pass already ends at the last glyph
+    used, so only the hinting flag needs the second pass: asked for in the first, it gives the same
+    font program, byte for byte (tests/test_report.py compares both on a card), in about a third of
+    the time — the second pass walked the ~60,000 glyph slots of the CJK face: ~45 ms a document,
+    the largest single cost of writing a card. Where HarfBuzz fails, WeasyPrint's own code runs.
+    """
+    import weasyprint.pdf.fonts as wfonts
+
+    hbs = getattr(wfonts, "harfbuzz_subset", None)
+    original = getattr(wfonts.Font, "_harfbuzz_subset", None)
+    if hbs is None or original is None:
+        return
+    from weasyprint.text.ffi import ffi, harfbuzz
+    from weasyprint.text.fonts import get_hb_object_data
+
+    def one_pass(self, to_unicode, hinting):
+        subset = ffi.gc(hbs.hb_subset_input_create_or_fail(), hbs.hb_subset_input_destroy)
+        glyphs = hbs.hb_subset_input_glyph_set(subset)
+        harfbuzz.hb_set_add_sorted_array(glyphs, ffi.new(f"hb_codepoint_t[{len(to_unicode)}]", sorted(to_unicode)),
+                                         len(to_unicode))
+        flags = (hbs.HB_SUBSET_FLAGS_RETAIN_GIDS | hbs.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED
+                 | hbs.HB_SUBSET_FLAGS_DESUBROUTINIZE)
+        if not hinting:
+            flags |= hbs.HB_SUBSET_FLAGS_NO_HINTING
+        if self.missing:
+            flags |= hbs.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
+        hbs.hb_subset_input_set_flags(subset, flags)
+        tags = tuple(harfbuzz.hb_tag_from_string(name, -1) for name in _DROPPED_TABLES)
+        harfbuzz.hb_set_add_sorted_array(hbs.hb_subset_input_set(subset, hbs.HB_SUBSET_SETS_DROP_TABLE_TAG),
+                                         ffi.new(f"hb_codepoint_t[{len(tags)}]", tags), len(tags))
+        face = ffi.gc(hbs.hb_subset_or_fail(self.hb_face, subset), harfbuzz.hb_face_destroy)
+        data = get_hb_object_data(face) if face else None
+        if not data:
+            return original(self, to_unicode, hinting)
+        self.file_content = data
+
+    one_pass.weasyprint_original = original
+    wfonts.Font._harfbuzz_subset = one_pass
+
+
+_PER_LETTER = ("dx", "dy", "rotate", "textLength", "letter-spacing")
+
+
+def _one_number(value: str | None) -> bool:
+    return value is not None and " " not in value.strip() and "," not in value
+
+
+def _one_run(node) -> bool:
+    """An SVG <text> node that is one string at one x, y, laid out as WeasyPrint lays out HTML text:
+    no children, no per-letter positions or spacing, no baseline or direction of its own."""
+    return (node.tag == "text" and next(iter(node), None) is None and bool(node.text)
+            and not any(a in node.attrib for a in _PER_LETTER)
+            and _one_number(node.attrib.get("x")) and _one_number(node.attrib.get("y"))
+            and not (node.get("display-anchor") or node.get("dominant-baseline") or node.get("alignment-baseline"))
+            and node.get("direction") in (None, "ltr"))
+
+
+@functools.cache
+def use_whole_svg_text() -> None:
+    """Have WeasyPrint lay out and draw an SVG <text> as one run instead of letter by letter.
+
+    WeasyPrint (pinned) shapes and draws every letter of an SVG text on its own, so that per-letter
+    x/y/dx/dy/rotate lists work: "12.3%" costs six Pango layouts. Our charts never use those lists: a
+    text there is one string at one x, y (tests/chartfit checks its box with the font's advance
+    widths). For such a text this draws the string as one line, as HTML text is drawn: the same
+    glyphs at the same start, the same bounding box for text-anchor, about a third of the work (the
+    summary's heat map has 216 labels). Any other text, and any text with children, goes through
+    WeasyPrint's own code unchanged.
+    """
+    import importlib
+    from math import inf
+
+    import weasyprint.svg as svgmod
+
+    textmod = importlib.import_module("weasyprint.svg.text")  # the module: `weasyprint.svg.text` is its function
+
+    original = textmod.text
+    if getattr(svgmod, "text", None) is not original:
+        return  # not the WeasyPrint this was written for: leave it alone
+
+    def text(svg, node, font_size):
+        if not _one_run(node):
+            return original(svg, node, font_size)
+        from weasyprint.css.properties import INITIAL_VALUES
+        from weasyprint.draw.text import draw_emojis, draw_first_line
+        from weasyprint.matrix import Matrix
+        from weasyprint.svg.bounding_box import extend_bounding_box
+        from weasyprint.svg.utils import normalize, size
+        from weasyprint.text.line_break import split_first_line
+
+        style = textmod.Style()  # as WeasyPrint's text() sets it up
+        style.update(INITIAL_VALUES)
+        style.font_config = svg.font_config
+        style["font_family"] = [f.strip("\"'") for f in node.get("font-family", "sans-serif").split(",")]
+        style["font_style"] = node.get("font-style", "normal")
+        weight = node.get("font-weight", 400)
+        weight = {"normal": 400, "bold": 700}.get(weight, weight)
+        try:
+            style["font_weight"] = int(weight)
+        except ValueError:
+            style["font_weight"] = 400
+        style["font_size"] = font_size
+        layout, _, _, width, height, baseline = split_first_line(node.text, style, svg.context, inf, 0)
+        x = size(normalize(node.attrib["x"]).strip(), font_size, svg.inner_width)
+        y = size(normalize(node.attrib["y"]).strip(), font_size, svg.inner_height)
+        svg.cursor_d_position = [0, 0]
+        svg.cursor_position = x + width, y
+        node.text_bounding_box = extend_bounding_box(
+            node.text_bounding_box, ((x, y - baseline), (x + width, y - baseline + height)))
+        svg.stream.push_state()
+        fill, stroke = svg.set_graphical_state(node, font_size)
+        svg.stream.begin_text()
+        layout.reactivate(style)
+        svg.fill_stroke(fill, stroke, text=True)
+        box = textmod.TextBox(layout, style)
+        box.baseline = baseline
+        emojis = draw_first_line(svg.stream, box, "none", "none", Matrix(a=1, d=-1, e=x, f=y))
+        svg.stream.end_text()
+        svg.stream.pop_state()
+        draw_emojis(svg.stream, style, x, y, emojis)
+
+    for tag, fn in list(svgmod.TAGS.items()):
+        if fn is original:
+            svgmod.TAGS[tag] = text
+    svgmod.text = text
+
+
 @functools.cache
 def font_config():
     """One WeasyPrint FontConfiguration per process (a render worker keeps it for all its documents):
@@ -140,6 +275,8 @@ def html_to_pdf(html: str, path: Path | None = None, *, identifier: str | None =
     import weasyprint
 
     use_zlib_level()
+    use_whole_svg_text()
+    use_one_pass_subset()
     base = Path(base_url or templates_dir()).resolve()
     doc = weasyprint.HTML(string=html, base_url=base.as_uri() + "/",
                           url_fetcher=make_fetcher(base)).render(font_config=font_config())

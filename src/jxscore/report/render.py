@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from jxscore.report.pool import FORK_SERVER_PREP, PRELOAD
 from jxscore.resources import templates_dir
 
 
@@ -316,12 +317,6 @@ def _noop() -> None:
     return None
 
 
-# The fork server only imports the modules of its preload list. This name is no file: importing it
-# (a finder this module puts at the end of sys.meta_path answers for exactly this name and nothing
-# else is ever imported under it) runs prepare_fork_server(). Only the fork server imports it.
-FORK_SERVER_PREP = "jxscore.report._prepare_fork_server"
-
-
 class _ForkServerPrep(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
         return importlib.util.spec_from_loader(name, self) if name == FORK_SERVER_PREP else None
@@ -335,32 +330,6 @@ class _ForkServerPrep(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 if not any(isinstance(f, _ForkServerPrep) for f in sys.meta_path):
     sys.meta_path.append(_ForkServerPrep())
-
-# Imported once by the fork server; every render worker is forked from it with these loaded (and,
-# by FORK_SERVER_PREP, WeasyPrint warmed up). "__main__" too: the server imports the caller's main
-# script once, so the workers (forked from it) skip re-running it, which every spawned/fork-served
-# child otherwise does.
-PRELOAD = ["__main__", "jxscore.report.render", "jxscore.report.pdf", "jxscore.report.charts", "jinja2",
-           FORK_SERVER_PREP]
-
-
-def prestart() -> None:
-    """Start the render fork server now, without waiting for it (two process spawns, ~10 ms).
-
-    Its ~1 s of importing and warming WeasyPrint is the first document's critical path; started
-    here (the CLI calls this before parsing `jxscore report`'s options) it overlaps the command's own
-    imports and scoring. A Renderer made later forks its workers from this server, as it would
-    from one it started itself; a run that ends before rendering simply leaves it to exit with us.
-    """
-    import multiprocessing as mp
-
-    if "forkserver" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2:  # no pool: Renderer
-        return
-    from multiprocessing import forkserver
-
-    mp.get_context("forkserver").set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
-
 
 class Renderer:
     """A pool of pre-warmed workers; start it early (before scoring) so their start-up overlaps it.
