@@ -588,11 +588,15 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
     from jxscore.report.render import Renderer, card_hashes, card_jobs, summary_job, with_charts, with_hashes
 
     with Renderer(ro.jobs) as renderer:  # first: the rest of this function overlaps the workers' start-up
+        from concurrent.futures import ThreadPoolExecutor
+
         from jxscore.io.atomic import staged_output
         from jxscore.report import jxmap
         from jxscore.report.fonts import cjk_font_file
 
-        cjk_font_file()  # fail fast, before scoring and writing (fc-match runs while the pool starts)
+        asker = ThreadPoolExecutor(1, thread_name_prefix="jxscore-font")
+        font = asker.submit(cjk_font_file)  # fontconfig answers (two fc-match runs) while this thread scores
+        asker.shutdown(wait=False)
         signer = None
         if ro.sign is not None:  # key, passphrase and certificate checked before anything is scored or written
             from jxscore.report.sign import load_signer
@@ -605,11 +609,10 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
             before, warned = history_runs(HistoryOptions(ro.history, opts.criteria, pdf=False, before=opts.year))
             now = YearRun(opts.year, Path(opts.data).name, run.score.result, run.score.manifest["input_hash"])
             run.history = build_history(before + [now], warned)
+        font.result()  # a missing CJK font stops the run here, before anything is written
         jxmap.check([e.code for e in run.score.result.criteria.entities])  # boundaries there, before writing
         with staged_output(out) as stage:
             result = run.score.result
-            if on_start:
-                on_start(len(result.criteria.entities) + 1)
 
             def done(name: str) -> None:
                 if signer is not None:
@@ -620,6 +623,8 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
             # each card built and drawn here and rendered at once, while the next is built
             cards = renderer.start(card_jobs(result, run.score.inputs, run.score.manifest, html=ro.html,
                                              history=run.history, mark=ro.mark), stage)
+            if on_start:  # after the cards are handed over: a progress bar costs the first card nothing
+                on_start(len(cards) + 1)
             summary = with_charts([summary_job(result, run.score.manifest, html=ro.html, mark=ro.mark,
                                                date=cards[0].date)])  # its charts too, while the cards render
             if signer is not None:

@@ -48,30 +48,35 @@ def report(year: YEAR, data: DATA, out: OUT, criteria: CRITERIA = None, allow_mi
            window_end: WINDOW_END = None, version: VERSION = None, debug: DEBUG = False) -> None:
     """Score and render OUT/scorecards/<slug>.pdf for every city and OUT/summary.pdf (atomically);
     with --sign-key/--sign-cert every PDF is signed in the same step."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from jxscore import service
 
-    progress = Progress(TextColumn("渲染 {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        transient=True)
-    task = None
+    bar: list = []  # (progress, task) once rendering has started: rich loads then, not before the first card
 
     def started(n: int) -> None:
-        nonlocal task
-        task = progress.add_task("PDF", total=n)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(TextColumn("渲染 {task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=True)
+        progress.start()
+        bar.extend((progress, progress.add_task("PDF", total=n)))
 
     def done(name: str) -> None:
-        progress.update(task, advance=1, description=name)
+        if bar:
+            bar[0].update(bar[1], advance=1, description=name)
 
     with fail_on_errors(debug):
         sign = sign_options(sign_key, sign_cert, sign_chain, stamp, tsa, sign_pass_env)
         from jxscore.report.announce import make_mark
 
         marked = make_mark(mark, window_end, version)
-    with fail_on_errors(debug), progress:
-        run = service.report(opts(year, data, criteria, allow_missing),
-                             service.ReportOptions(html=html, jobs=jobs, sign=sign, history=history, mark=marked), out,
-                             on_start=started, on_done=done)
+    with fail_on_errors(debug):
+        try:
+            run = service.report(opts(year, data, criteria, allow_missing),
+                                 service.ReportOptions(html=html, jobs=jobs, sign=sign, history=history, mark=marked),
+                                 out, on_start=started, on_done=done)
+        finally:
+            if bar:
+                bar[0].stop()
     echo_warnings(run.warnings)
     echo_ranking(run.score.result)
     pdfs = [f for f in run.files if f.endswith(".pdf")]
