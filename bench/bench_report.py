@@ -76,12 +76,17 @@ def main() -> None:
         t_single.append(timed(single))
         t_report.append(timed(report))
     ratio = statistics.median(t_report) / statistics.median(t_single)
+    # each report run against the single render just before it: on a machine whose speed drifts (shared
+    # cores), a pair sees the same speed where the two medians may not
+    paired = statistics.median(r / s for r, s in zip(t_report, t_single))
     pages = {p.stem: page_count(p) for p in sorted((tmp / "out" / "scorecards").glob("*.pdf"))}
     summary = page_count(tmp / "out" / "summary.pdf")
     print(f"cpu cores: {os.cpu_count()}, render workers: {a.jobs or os.cpu_count()}")
     print(f"single cold render ({card.stem}):  {stats(t_single)}")
     print(f"jxscore report (12 PDFs):        {stats(t_report)}")
     print(f"ratio (median report / median single): {ratio:.2f}  (goal ≤ {GOAL:g})")
+    print(f"ratio (median of each run's report / its single): {paired:.2f}  "
+          f"[{min(r / s for r, s in zip(t_report, t_single)):.2f}–{max(r / s for r, s in zip(t_report, t_single)):.2f}]")
     print("pages per scorecard: " + ", ".join(f"{k} {v}" for k, v in pages.items())
           + f"  (max {max(pages.values())}, goal ≤ {MAX_PAGES}); summary {summary}")
     shutil.rmtree(tmp, ignore_errors=True)
