@@ -324,16 +324,22 @@ def heatmap_chart(heat: dict, w: float = 760.0, h: float = 300.0) -> str:
     top, bottom, right = 4.0, 14.0, 46.0
     pw, ph = w - left - right, h - top - bottom
     cw, rh = pw / max(len(codes), 1), ph / max(len(cities), 1)
+    cells: dict[str, list[str]] = {}  # colour → its cells, drawn as ONE path (a node per cell costs WeasyPrint)
+    for i, row in enumerate(vals):
+        for j, v in enumerate(row):
+            fill = "#ffffff" if v is None else _heat_color(v)
+            cells.setdefault(fill, []).append(f"M{_n(left + cw * j + 0.3)},{_n(top + rh * i + 0.3)}"
+                                              f"h{_n(cw - 0.6)}v{_n(rh - 0.6)}h{_n(0.6 - cw)}Z")
+    for fill, d in cells.items():
+        g.parts.append(f'<path d="{"".join(d)}" fill="{fill}"/>')
     for i, city in enumerate(cities):
         y = top + rh * i
         g.text(left - 4, y + rh / 2 + 2.6, city, "end", 7.5)
         for j, v in enumerate(vals[i]):
             x = left + cw * j
             if v is None:
-                g.rect(x + 0.3, y + 0.3, cw - 0.6, rh - 0.6, "#ffffff")
                 g.text(x + cw / 2, y + rh / 2 + 2, "—", "middle", fill="#999999")
                 continue
-            g.rect(x + 0.3, y + 0.3, cw - 0.6, rh - 0.6, _heat_color(v))
             if v < 1:
                 g.text(x + cw / 2, y + rh / 2 + 2, f"{v:.2f}".lstrip("0") if v > 0 else "0", "middle",
                        fill="#ffffff" if v < 0.45 else DARK)
