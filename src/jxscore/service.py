@@ -593,6 +593,7 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
         from jxscore.io.atomic import staged_output
         from jxscore.report import jxmap
         from jxscore.report.fonts import cjk_font_file
+        from jxscore.report.pdf import pdf_date
 
         asker = ThreadPoolExecutor(1, thread_name_prefix="jxscore-font")
         font = asker.submit(cjk_font_file)  # fontconfig answers (two fc-match runs) while this thread scores
@@ -621,12 +622,13 @@ def report(opts: RunOptions, ro: ReportOptions, out: Path, *, on_start: Callable
                     on_done(name)
 
             # each card built and drawn here and rendered at once, while the next is built
+            date = pdf_date()  # one PDF date for every document of the run
             cards = renderer.start(card_jobs(result, run.score.inputs, run.score.manifest, html=ro.html,
-                                             history=run.history, mark=ro.mark), stage)
+                                             history=run.history, mark=ro.mark, date=date), stage)
             if on_start:  # after the cards are handed over: a progress bar costs the first card nothing
                 on_start(len(cards) + 1)
             summary = with_charts([summary_job(result, run.score.manifest, html=ro.html, mark=ro.mark,
-                                               date=cards[0].date)])  # its charts too, while the cards render
+                                               date=date)])  # its charts too, while the cards render
             if signer is not None:
                 signer.prepare()  # pyHanko's import, while the cards render
             pdfs = renderer.wait(done)

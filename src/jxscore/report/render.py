@@ -1,10 +1,12 @@
 """Orchestration: score, build plain contexts, render 11 scorecards + the summary in parallel.
 
-The worker pool starts before scoring (Renderer): a fork server imports WeasyPrint once, the
-workers are forked from it and warm their fonts while the parent scores; each worker then renders
-several documents. Charts are small hand-written SVGs (jxscore.report.charts, jxscore.report.jxmap),
-drawn in the parent while the pool is still starting. Everything lands in a staging folder
-(jxscore.atomic), so a failed run leaves the previous results untouched.
+The worker pool starts before scoring (Renderer; for `jxscore report` its fork server is started
+even before the CLI is imported, jxscore.report.pool): the fork server imports and warms WeasyPrint
+once, the workers are forked from it while the parent scores; each worker then renders several
+documents. Each card's context is built, its charts drawn (small hand-written SVGs:
+jxscore.report.charts, jxscore.report.jxmap) and the job handed over one card at a time, so the
+first card renders while the rest are built. Everything lands in a staging folder (jxscore.atomic),
+so a failed run leaves the previous results untouched.
 """
 
 from __future__ import annotations
