@@ -313,7 +313,7 @@ def _heat_color(v: float) -> str:
     return "#f7f7f7"
 
 
-def heatmap_chart(heat: dict, w: float = 760.0, h: float = 300.0) -> str:
+def heatmap_chart(heat: dict, w: float = 760.0, h: float = 240.0) -> str:
     """Fraction of each indicator's points earned, cities (rank order) × indicators; — = 不适用.
 
     Full marks are left as pale cells without a number, so the eye (and the page) goes to the losses.
