@@ -104,17 +104,7 @@ def test_simplified_borders_stay_shared_and_close():
     """Douglas–Peucker runs on each stretch of border the same way for both cities that share it: a
     vertex two cities share is kept by both or by neither (so no sliver opens between them), every
     city's area moves by under 1 %, and well under half of the vertices stay."""
-    import math
-
-    import numpy as np
-
-    rings = jxmap._rings_of()
-    pts = np.concatenate([r for rs in rings.values() for r in rs])
-    (lon0, lat0), (lon1, lat1) = pts.min(axis=0), pts.max(axis=0)
-    kx = math.cos(math.radians((lat0 + lat1) / 2))
-    k = jxmap.REF_W / ((lon1 - lon0) * kx) / jxmap.GRID
-    projected = {c: [np.column_stack(((r[:, 0] - lon0) * kx * k, (lat1 - r[:, 1]) * k)) for r in rs]
-                 for c, rs in rings.items()}
+    projected, _ = jxmap._projected(jxmap.GRID)
     simple = jxmap._simplify(projected)
     before = {c: {tuple(p) for r in rs for p in r.tolist()} for c, rs in projected.items()}
     after = {c: {tuple(p) for r in rs for p in r.tolist()} for c, rs in simple.items()}

@@ -100,18 +100,24 @@ def _rings_of(codes: tuple[str, ...] = CITIES) -> dict[str, list[np.ndarray]]:
 
 
 @functools.cache
-def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, np.ndarray], float]:
-    """(code → SVG path data, code → its largest ring, height) at REF_W wide, vertices on a `grid`
-    (pt), computed once per process and grid."""
+def _projected(grid: float = GRID) -> tuple[dict[str, list[np.ndarray]], float]:
+    """(code → its rings projected at REF_W wide, in units of `grid` pt, not yet snapped; the map's
+    height in pt)."""
     rings = _rings_of()
     pts = np.concatenate([r for rs in rings.values() for r in rs])
     (lon0, lat0), (lon1, lat1) = pts.min(axis=0), pts.max(axis=0)
     kx = math.cos(math.radians((lat0 + lat1) / 2))
     scale = REF_W / ((lon1 - lon0) * kx)
-    height = (lat1 - lat0) * scale
-
     projected = {code: [np.column_stack(((r[:, 0] - lon0) * kx * scale / grid, (lat1 - r[:, 1]) * scale / grid))
-                        for r in rs] for code, rs in rings.items()}  # in grid cells
+                        for r in rs] for code, rs in rings.items()}
+    return projected, (lat1 - lat0) * scale
+
+
+@functools.cache
+def _shapes(grid: float = GRID) -> tuple[dict[str, str], dict[str, np.ndarray], float]:
+    """(code → SVG path data, code → its largest ring, height) at REF_W wide, vertices on a `grid`
+    (pt), computed once per process and grid."""
+    projected, height = _projected(grid)
     paths, largest = {}, {}
     for code, rs in _simplify(projected).items():
         parts, best = [], (0.0, None)
