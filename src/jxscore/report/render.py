@@ -378,7 +378,7 @@ class Renderer:
             self._pending = []
 
     def _submit(self, job: Job) -> None:
-        self._futs.append(self.pool.submit(render_job, job, self._out.resolve()))  # workers' cwd is the server's
+        self._futs.append(self.pool.submit(render_job, job, self._out))
 
     def _make_pool(self):
         import multiprocessing as mp
@@ -421,7 +421,7 @@ class Renderer:
         If the pool is still starting, the jobs wait in a list that the starter thread submits the moment
         it is up. The caller can write other files meanwhile: the workers are rendering, not waiting.
         """
-        self._out, self._futs, self._local = Path(out), [], []
+        self._out, self._futs, self._local = Path(out).resolve(), [], []  # workers' cwd is the fork server's
         handed = []
         for job in jobs:
             handed.append(with_charts([job])[0])
