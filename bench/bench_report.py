@@ -85,8 +85,8 @@ def main() -> None:
     print(f"single cold render ({card.stem}):  {stats(t_single)}")
     print(f"jxscore report (12 PDFs):        {stats(t_report)}")
     print(f"ratio (median report / median single): {ratio:.2f}  (goal ≤ {GOAL:g})")
-    print(f"ratio (median of each run's report / its single): {paired:.2f}  "
-          f"[{min(r / s for r, s in zip(t_report, t_single)):.2f}–{max(r / s for r, s in zip(t_report, t_single)):.2f}]")
+    pairs = [r / s for r, s in zip(t_report, t_single)]
+    print(f"ratio (median of each run's report / its single): {paired:.2f}  [{min(pairs):.2f}–{max(pairs):.2f}]")
     print("pages per scorecard: " + ", ".join(f"{k} {v}" for k, v in pages.items())
           + f"  (max {max(pages.values())}, goal ≤ {MAX_PAGES}); summary {summary}")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -139,13 +139,16 @@ def test_installed_wheel_reports_outside_the_repository(venv, tmp_path):
         port = sock.getsockname()[1]
     server = subprocess.Popen([str(jx), "serve", "--db", db, "--port", str(port)], cwd=tmp_path, env=_env(),
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 180  # a cold start compiles FastAPI, SQLAlchemy and pydantic (--no-compile)
     try:
-        for _ in range(300):
+        while True:
             try:
                 page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).read().decode()
                 break
             except OSError:
                 assert server.poll() is None, server.stderr.read().decode()
+                if time.monotonic() > deadline:
+                    pytest.fail("jxscore serve did not answer within 180 s")
                 time.sleep(0.1)
     finally:
         server.terminate()

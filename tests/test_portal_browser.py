@@ -24,7 +24,7 @@ from jxscore.portal.models import Document, StoredFile
 from portal_util import CITIES, RETURNS, SLUGS, START, add, bad_pingxiang, client, login, new_engine
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PUBLISH_WAIT = 120.0  # seconds at most for the eleven cards and the summary to render
+PUBLISH_WAIT = 900.0  # seconds at most for the eleven cards and the summary to render (as the HTTP tests allow)
 SHOTS = Path("/tmp/shots")
 # the navigations that answer with an error status on purpose: the bad upload (422) and 南昌's pages (404)
 EXPECTED_STATUS = re.compile(r"Failed to load resource: the server responded with a status of (404|422)")
