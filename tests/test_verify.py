@@ -86,7 +86,7 @@ def test_duplicates_exclusions_and_reconciliation(tmp_path):
     by[("鹰潭", "COD")]["reduction"] = "99.5"                  # 100 ≤ 99.5 + 0.5: within tolerance
     by[("赣州", "COD")]["reduction"] = "99.4"                  # 100 > 99.4 + 0.5 → R-OVER
     jj["reduction"] = "100"
-    res, _ = _score(tmp_path, Dataset(), p)
+    res, inputs = _score(tmp_path, Dataset(), p)
     got = {(f.code, f.city, f.key, f.variant) for f in res.verification.findings}
     assert got == {
         ("P-DUP", "萍乡", "P902", "year"), ("P-DUP", "九江", "P903", "city"),
@@ -108,6 +108,17 @@ def test_duplicates_exclusions_and_reconciliation(tmp_path):
     assert v.loc["P902", "detail"] == "与项目P009重复（同一治理设施TA009已在2022年计入），不予认定"
     assert v.loc["P903", "detail"] == "与项目P901重复（同一治理设施TA901已由萍乡在2021年计入），不予认定"
     assert v.loc["P903", "row"] == "48" and v.loc["P903", "excluded"] == 1
+    # the card's and the 核查报告's claims table: projects listed / kept / not kept, claimed, verified
+    from jxscore.report.audit import city_section
+
+    def claim(city, code):
+        sec = city_section(res.criteria, inputs, res.verification, city)
+        return next((x["n"], x["kept"], x["excluded"], x["claimed"], x["verified"], x["result"], x["over"])
+                    for x in sec["claims"] if x["code"] == code)
+    # 萍乡 NOx: P009 and P901 kept; P902 (重复), P904 (信用代码), P905 (完成前计入), P906 (缺佐证) not
+    assert claim("萍乡", "A4") == (6, 2, 4, "100", "90", "按核定量计分", True)
+    assert claim("九江", "A4") == (2, 1, 1, "100", "100", "相符", False)  # its own project kept, P903 not
+    assert claim("新余", "A5") == (1, 1, 0, "100", "150", "申报少于核定", False)
 
 
 def _panel(points=None, n=3):
