@@ -55,6 +55,16 @@ def test_normalised(text, percent, value):
     ("=A1+B1", False, Code.FORMULA),
     ("#DIV/0!", False, Code.FORMULA),
     ("@SUM(A1)", False, Code.FORMULA),
+    ("3050²", False, Code.NOT_A_NUMBER),         # a footnote mark: NFKC would read 30502
+    ("10⁵", False, Code.NOT_A_NUMBER),           # not 105, nor 100000
+    ("H₂", False, Code.NOT_A_NUMBER),
+    ("①", False, Code.NOT_A_NUMBER),             # NFKC: 1
+    ("⒓", False, Code.NOT_A_NUMBER),             # NFKC: 12.
+    ("⑴", False, Code.NOT_A_NUMBER),             # NFKC: (1)
+    ("½", False, Code.NOT_A_NUMBER),             # NFKC: 1⁄2
+    ("𝟏𝟐", False, Code.NOT_A_NUMBER),            # mathematical bold digits: NFKC 12
+    ("٣", False, Code.NOT_A_NUMBER),             # Arabic-Indic three: float() would read 3
+    ("１２³", False, Code.NOT_A_NUMBER),          # full-width digits are fine, the superscript is not
 ])
 def test_refused(text, percent, code):
     assert parse_number(text, percent=percent).refused == code
@@ -158,6 +168,7 @@ def test_xlsx_refusals_name_cell_city_and_field(tmp_path):
     _cell(ws, "新余", "C1").value = True
     _cell(ws, "鹰潭", "C3").value = "=2+1"
     _cell(ws, "赣州", "A6").value = "#DIV/0!"
+    _cell(ws, "吉安", "A4").value = "3050¹"   # a footnote mark typed after the claim: not 30,501 t
     wb.save(path)
     with pytest.raises(InputError) as e:
         validate(RunOptions(2024, path))
@@ -168,6 +179,7 @@ def test_xlsx_refusals_name_cell_city_and_field(tmp_path):
         ("indicators", "AB6", "新余", "C1", Code.NOT_A_NUMBER),
         ("indicators", "AD7", "鹰潭", "C3", Code.FORMULA),
         ("indicators", "E8", "赣州", "A6", Code.FORMULA),
+        ("indicators", "C9", "吉安", "A4", Code.NOT_A_NUMBER),
     }
     date = next(p for p in e.value.problems if p.code == Code.DATE_CELL)
     assert "2024-03-04" in message(date) and "挥发性有机物重点工程累计减排量" in message(date)
@@ -183,7 +195,7 @@ def test_an_extra_column_does_not_hide_the_cell_problems(tmp_path):
     with p.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
     bad = [("萍乡", "A3", "abc"), ("九江", "A4", "-1"), ("新余", "B6", "120"), ("鹰潭", "C1", "9"),
-           ("赣州", "D1", "1.5"), ("吉安", "fraud", "2"), ("宜春", "A5", "=1")]
+           ("赣州", "D1", "1.5"), ("吉安", "fraud", "2"), ("宜春", "A5", "=1"), ("抚州", "A4", "①")]
     for city, col, v in bad:
         _edit(d, "indicators", city, col, v)
     with pytest.raises(InputError) as e:
@@ -192,4 +204,5 @@ def test_an_extra_column_does_not_hide_the_cell_problems(tmp_path):
     assert got == sorted([("", "备注", "unknown-column"), ("萍乡", "A3", "not-a-number"),
                           ("九江", "A4", "out-of-range"), ("新余", "B6", "out-of-range"),
                           ("鹰潭", "C1", "out-of-range"), ("赣州", "D1", "not-whole"),
-                          ("吉安", "fraud", "not-a-flag"), ("宜春", "A5", "formula")])
+                          ("吉安", "fraud", "not-a-flag"), ("宜春", "A5", "formula"),
+                          ("抚州", "A4", "not-a-number")])

@@ -14,7 +14,10 @@ refused (a problem naming the cell, never a guess)
   a formula or an Excel error value (=A1+B1, #DIV/0!); a date (Excel turns 3/4 into a date); a %
   in a column that is not a percentage; a comma that is not a thousands separator (12,5 may be a
   decimal comma); spaces inside the number (1 234); units or words (12吨, 约12, 无, —); ‰;
-  infinity or NaN; several points.
+  infinity or NaN; several points; digits that are not plain or full-width: superscripts and
+  subscripts (3050² is a footnote mark, not 30502), circled and parenthesised numbers (①, ⑴, ⒓),
+  fractions (½), mathematical and other scripts' digits (𝟏, ٣) — NFKC would quietly make most of
+  them plain digits, so they are looked at before it.
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ from jxscore.core.problems import Code
 NA_TOKENS = frozenset({"", "na", "n/a", "不适用"})
 _SPACES = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width characters: strip like spaces
 _MINUS = {"\u2212": "-", "\ufe63": "-"}  # NFKC leaves these; full-width － becomes - under NFKC
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # 0-9 only: float() reads ٣ too
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", re.ASCII)
+# NFKC folds of a number's characters that keep their meaning: full-width and half-width forms and
+# no-break spaces; of the "<compat>" ones only the spaces (en, em, thin … space). Any other fold
+# (<super>, <sub>, <circle>, <fraction>, <font>, "<compat>" 1. …) changes what was typed.
+_KEPT_FOLDS = ("<wide>", "<narrow>", "<noBreak>")
 _EXCEL_ERROR = re.compile(r"#(N/A|NULL!|DIV/0!|VALUE!|REF!|NAME\?|NUM!|GETTING_DATA|SPILL!|CALC!)", re.I)
 
 
@@ -56,8 +63,21 @@ class Parsed:
 EMPTY = Parsed()
 
 
+def _folds_meaning(raw: str) -> bool:
+    """Whether NFKC would turn a character of `raw` into something else than what it stands for."""
+    for ch in raw:
+        if ch.isascii():
+            continue
+        d = unicodedata.decomposition(ch)
+        if d.startswith("<") and not d.startswith(_KEPT_FOLDS) and d != "<compat> 0020":
+            return True
+    return False
+
+
 def parse_number(raw: str, *, percent: bool = False) -> Parsed:
     """Read one cell's text. `percent`: the column's unit is % (a trailing % sign is allowed)."""
+    if _folds_meaning(raw):
+        return Parsed(refused=Code.NOT_A_NUMBER)
     s = clean_text(raw)
     if s.startswith("'"):
         s = s[1:].strip()
