@@ -6,6 +6,7 @@ import pytest
 
 from jxscore.core.criteria import load_criteria
 from jxscore.core.problems import Code, CriteriaError
+from jxscore.i18n import expected, message, text
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = (ROOT / "src" / "jxscore" / "schemes" / "jiangxi.toml").read_text(encoding="utf-8")
@@ -75,3 +76,29 @@ def test_another_scheme_is_just_another_file(tmp_path, score_ds):
 
     res, _ = run_score(RunOptions(2023, folder, criteria=tmp_path / "c.toml"))
     assert res.scores.set_index("city").loc["萍乡", "grade"] == "完成"
+
+
+def test_rule_parameter_problems_are_worded_by_the_catalogue_not_by_pydantic(tmp_path):
+    text_ = (SRC.replace("tiers = [[0.0, 1.0], [0.05, 0.6]", "tiers = [[0.0, 1.0], [0.05, 1.6]", 1)
+             .replace("step = 0.5 ", 'step = "half" ', 1))
+    with pytest.raises(CriteriaError) as e:
+        _load(tmp_path, text_)
+    got = {p.path: p for p in e.value.problems}
+    step, tiers = got["indicators[14].params.step"], got["indicators[1].params"]
+    assert message(step, "zh") == "规则lower_step的参数不符合要求：应为数值"
+    assert message(step, "en") == "parameter of rule lower_step: must be a number"
+    assert message(tiers, "zh") == "规则total_cap_tiers的参数不符合要求：tiers[1]的得分比例应在0到1之间"
+    assert expected(tiers, "en") == "tiers[1]: the fraction must be between 0 and 1"
+    with pytest.raises(CriteriaError) as e:
+        _load(tmp_path, SRC.replace("points = 50", "points = -5", 1))
+    (p,) = e.value.problems
+    assert (p.path, p.value, message(p, "zh"), expected(p, "en")) == (
+        "categories[0].points", "-5", "字段不符合要求：应大于0.0", "must be greater than 0.0")
+
+
+def test_every_pydantic_reason_has_words_in_both_languages():
+    from jxscore.core.criteria import PYDANTIC_REASONS
+
+    for kind in sorted(PYDANTIC_REASONS) + ["other"]:
+        zh, en = text(f"pyd.{kind}", "zh"), text(f"pyd.{kind}", "en")
+        assert zh != f"pyd.{kind}" and en != f"pyd.{kind}" and not zh.isascii() and en.isascii(), kind

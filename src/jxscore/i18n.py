@@ -68,13 +68,29 @@ def message(p: Problem, lang: str | None = None) -> str:
     return text(p.code.value, lang, **args)
 
 
-COLUMNS = ("severity", "code", "file", "sheet", "row", "column", "cell", "city", "path", "value", "message")
+COLUMNS = ("severity", "code", "file", "sheet", "row", "column", "cell", "city", "path", "value", "expected",
+           "message")
+# the parameters that say what a cell or field should hold, in the order looked for: `expected` of
+# option and criteria problems, `bound` of a range, `what` (the kind of number) of a refused cell
+EXPECTED_KEYS = ("expected", "bound", "what")
+
+
+def expected(p: Problem, lang: str | None = None) -> str:
+    """What was expected instead of the value, in words (empty when the problem does not say)."""
+    args = p.params
+    keys = EXPECTED_KEYS + (("reason",) if args.get("reason", "").startswith("@pyd.") else ())  # a field's limit
+    for k in keys:
+        v = args.get(k, "")
+        if v:
+            lang = resolve_lang(lang)
+            return text(v[1:], lang, **args) if _is_ref(k, v, _catalogue(lang)) else v
+    return ""
 
 
 def problem_record(p: Problem, lang: str | None = None) -> dict[str, str]:
     return {"severity": p.severity.value, "code": p.code.value, "file": p.file, "sheet": p.sheet,
             "row": "" if p.row is None else str(p.row), "column": p.column, "cell": p.cell, "city": p.city,
-            "path": p.path, "value": p.value, "message": message(p, lang)}
+            "path": p.path, "value": p.value, "expected": expected(p, lang), "message": message(p, lang)}
 
 
 def problem_rows(problems: Iterable[Problem], lang: str | None = None) -> tuple[list[str], list[list[str]]]:

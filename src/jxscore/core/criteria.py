@@ -231,13 +231,30 @@ def _loc(err: dict[str, Any], prefix: str = "") -> str:
     return out
 
 
+# pydantic's error types that the catalogue words itself (`pyd.<type>`, with the error's limits as
+# parameters); pydantic's own English text never reaches a message. Any other type: `pyd.other`.
+PYDANTIC_REASONS = frozenset({
+    "missing", "extra_forbidden", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+    "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number", "string_type",
+    "bool_type", "bool_parsing", "literal_error", "enum", "dict_type", "model_type", "model_attributes_type",
+    "list_type", "tuple_type", "too_short", "too_long", "string_too_short",
+    "fraction_range", "deduction_negative",  # raised by the rule parameter models (PydanticCustomError)
+})
+_LOCATION = frozenset({"file", "sheet", "row", "column", "cell", "city", "path", "value"})
+
+
 def _pydantic_problems(e: ValidationError, file: str, prefix: str = "", code: Code = Code.CRITERIA_FIELD,
                        **extra: str) -> list[Problem]:
     out = []
     for err in e.errors(include_url=False):
         bad = err.get("input")
         value = "" if isinstance(bad, (dict, list)) or err["type"] == "missing" else repr(bad)
-        out.append(Problem.make(code, file=file, path=_loc(err, prefix), value=value, reason=err["msg"], **extra))
+        kind = err["type"]
+        limits = {k: str(v).replace(" or ", " | ") for k, v in (err.get("ctx") or {}).items()
+                  if k not in _LOCATION and k != "error"}
+        reason = f"@pyd.{kind}" if kind in PYDANTIC_REASONS else "@pyd.other"
+        out.append(Problem.make(code, file=file, path=_loc(err, prefix), value=value, reason=reason,
+                                pyd_type=kind, **limits, **extra))
     return out
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, conlist, model_validator
+from pydantic_core import PydanticCustomError
 
 Array = np.ndarray
 Fraction = Field(ge=0, le=1)
@@ -195,7 +196,7 @@ class ReviewDeductParams(Params):
     def _non_negative(self) -> ReviewDeductParams:
         for k, v in self.deductions.items():
             if v < 0:
-                raise ValueError(f"deductions.{k} must be ≥ 0")
+                raise PydanticCustomError("deduction_negative", "deductions.{key} must be ≥ 0", {"key": k})
         return self
 
 
@@ -336,7 +337,8 @@ class TotalCapParams(Params):
     def _fractions(self) -> TotalCapParams:
         for j, (_, fr) in enumerate(self.tiers):
             if not 0 <= fr <= 1:
-                raise ValueError(f"tiers[{j}]: the fraction must be between 0 and 1")
+                raise PydanticCustomError("fraction_range", "tiers[{j}]: the fraction must be between 0 and 1",
+                                          {"j": j})
         return self
 
 
