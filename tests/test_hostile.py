@@ -340,6 +340,9 @@ def test_a_zip_bomb_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
         assert [(x.code, x.file, x.params["reason"]) for x in problems] == [
             (Code.WORKBOOK_TOO_LARGE, "bomb.xlsx", "@limit.unpacked")]
         assert "100 MB" in message(problems[0]) and "300 MB" in message(problems[0], "en")
+        from jxscore.io.intake import is_city_book
+
+        assert is_city_book(p) is False  # `validate --data x.xlsx` asks this first: openpyxl never opens it
     finally:
         p.unlink()
 

@@ -217,3 +217,10 @@ def test_libreoffice_helper_refuses_and_times_out(xlsx, tmp_path):
     assert time.monotonic() - started < 10
     again = resave(xlsx, tmp_path / "again")  # a re-saved copy next to, never over, the original
     assert again == tmp_path / "again" / "results.xlsx" and openpyxl.load_workbook(again).sheetnames == list(SHEETS)
+
+
+def test_safe_text_guards_formulas_but_not_signed_numbers():
+    from jxscore.io.writers import safe_text
+
+    assert [safe_text(v) for v in ("-1.0", "+3", "-0.5e3", "=A1", "-1+1", "+A1", "@SUM(A1)", "\tx", "abc", 5)] == [
+        "-1.0", "+3", "-0.5e3", "'=A1", "'-1+1", "'+A1", "'@SUM(A1)", "'\tx", "abc", 5]

@@ -527,8 +527,10 @@ def is_city_book(path: Path) -> bool:
     """An .xlsx with our hidden _meta sheet saying kind = city (cheap: reads only that sheet)."""
     import openpyxl
 
-    if path.suffix.lower() != ".xlsx" or not path.is_file():
-        return False
+    from jxscore.io import readers
+
+    if path.suffix.lower() != ".xlsx" or not path.is_file() or readers.guard_workbook(path) is not None:
+        return False  # refused by the guard: the normal reader reports why, openpyxl never opens it
     try:
         wb = openpyxl.load_workbook(path, read_only=True)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,13 @@ SCORES_HEADERS = {
 }
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+
+
 def safe_text(v: object) -> object:
-    """Neutralise text a spreadsheet would run as a formula (CSV injection); numbers pass unchanged."""
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
+    """Neutralise text a spreadsheet would run as a formula (CSV injection); numbers, and text that is
+    just a signed number (-1.0, as a refused value may be), pass unchanged."""
+    if isinstance(v, str) and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(v):
         return "'" + v
     return v
 
