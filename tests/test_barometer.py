@@ -217,3 +217,28 @@ def test_csv_and_pdf_of_the_sample(tmp_path):
     save(barometer(BarometerOptions(2025, "H1", data)), tmp_path / "b")
     for name in run.files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_the_parameters_are_read_by_the_names_the_scheme_gives_them(tmp_path):
+    """A scheme whose A1 and A2 rules call the five-year target `T5_basic`, GDP growth `gdp_g` and the
+    annual target `A1_year`: the barometer reads those columns and gives the sample's levels."""
+    src = (ROOT / "src" / "jxscore" / "schemes" / "jiangxi.toml").read_text(encoding="utf-8")
+    for old, new in (('name = "T5"', 'name = "T5_basic"'), ('above = "T5"', 'above = "T5_basic"'),
+                     ('name = "gdp_growth"', 'name = "gdp_g"'), ('name = "A1_annual"', 'name = "A1_year"'),
+                     ("neither = 0.0\n", 'neither = 0.0\ntarget = "T5_basic"\nannual = "A1_year"\n'),
+                     ("beyond = 0.0\n", 'beyond = 0.0\ntarget = "T5_basic"\ngrowth = "gdp_g"\n')):
+        assert src.count(old) >= 1, old
+        src = src.replace(old, new, 1)
+    crit = tmp_path / "renamed.toml"
+    crit.write_text(src, encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(ROOT / "data" / "progress.csv", data / "progress.csv")
+    targets = (ROOT / "data" / "targets.csv").read_text(encoding="utf-8-sig").split("\n", 1)
+    header = ",".join({"T5": "T5_basic", "gdp_growth": "gdp_g", "A1_annual": "A1_year"}.get(h, h)
+                      for h in targets[0].split(","))
+    (data / "targets.csv").write_text(header + "\n" + targets[1], encoding="utf-8")
+    run = barometer(BarometerOptions(2025, "H1", data, criteria=crit, pdf=False))
+    levels = dict(zip(run.barometer.table["city"], run.barometer.table["level"]))
+    assert levels == {"南昌": "绿", "景德镇": "绿", "萍乡": "黄", "九江": "红", "新余": "红", "鹰潭": "绿",
+                      "赣州": "绿", "吉安": "红", "宜春": "绿", "抚州": "黄", "上饶": "绿"}

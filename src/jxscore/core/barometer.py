@@ -23,6 +23,7 @@ import pandas as pd
 
 from jxscore.core.criteria import Criteria
 from jxscore.core.inputs import Progress
+from jxscore.core.rules import barometer_names
 
 GREEN, YELLOW, RED = "绿", "黄", "红"
 LEVELS = (GREEN, YELLOW, RED)  # best first: the worse of two levels is the larger index
@@ -80,20 +81,22 @@ def barometer(p: Progress, criteria: Criteria) -> Barometer:
     dec = c.scheme.compare_decimals
     ents = c.entity_names
     cur, prev, tg = p.current.loc[ents], p.previous.loc[ents], p.targets.loc[ents]
+    n = barometer_names(c)  # the columns as the scheme's A1 and A2 rules name them
+    en = n.energy
 
     def net(f: pd.DataFrame) -> np.ndarray:
-        return f["energy_total"].to_numpy(float) - f["energy_raw"].to_numpy(float)
+        return f[en.total].to_numpy(float) - f[en.raw].to_numpy(float)
 
-    i_cur = net(cur) / cur["gdp"].to_numpy(float)
-    i_prev = net(prev) / prev["gdp"].to_numpy(float)
+    i_cur = net(cur) / cur[en.gdp].to_numpy(float)
+    i_prev = net(prev) / prev[en.gdp].to_numpy(float)
     r = 1.0 - i_cur / i_prev
-    a1 = tg["A1_annual"].to_numpy(float)
+    a1 = tg[n.annual].to_numpy(float)
     gap = a1 - 100.0 * r
     li = intensity_levels(r, a1, dec)
-    new_re = np.maximum(0.0, cur["renewable_power"].to_numpy(float) - prev["renewable_power"].to_numpy(float))
+    new_re = np.maximum(0.0, cur[en.renewable].to_numpy(float) - prev[en.renewable].to_numpy(float))
     e_cur, e_prev = net(cur) - new_re, net(prev)
     growth = e_cur / e_prev - 1.0
-    allowed = allowed_growth(tg["gdp_growth"].to_numpy(float), tg["T5"].to_numpy(float), c.scheme.plan_years)
+    allowed = allowed_growth(tg[n.growth].to_numpy(float), tg[n.target].to_numpy(float), c.scheme.plan_years)
     lt = total_levels(growth, allowed, dec)
     level = np.maximum(li, lt)
     rose = (li == 2) & (np.round(100.0 * r, dec) <= 0)

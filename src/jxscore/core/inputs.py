@@ -413,7 +413,6 @@ def _panel_warnings(ck: Checker, t: RawTable, reviews: pd.DataFrame, values: pd.
 
 
 # ------------------------------------------------------------------ the barometer (RULEBOOK §10)
-BAROMETER_PARAMETERS = ("A1_annual", "T5", "gdp_growth")  # what the barometer reads of a city's targets row
 
 
 @dataclass
@@ -424,7 +423,7 @@ class Progress:
     period: str  # Q1, H1 or Q3
     source: Path
     files: list[Path]  # every file read (hashed into the footer)
-    targets: pd.DataFrame  # entity × BAROMETER_PARAMETERS
+    targets: pd.DataFrame  # entity × the parameters the barometer reads (rules.barometer_names)
     current: pd.DataFrame  # entity × energy columns: (Y, P)
     previous: pd.DataFrame  # entity × energy columns: (Y − 1, P)
     warnings: list[Problem] = field(default_factory=list)
@@ -442,7 +441,7 @@ def validate_progress(tables: dict[str, RawTable], year: int, period: str, crite
                       source: Path = Path("."), problems: list[Problem] | None = None) -> Progress:
     """Check the targets and progress tables (every problem in one pass) and pick each city's (Y, P) and
     (Y − 1, P) rows. The targets table is the office's for year Y, as in the annual run; its indicator
-    target columns may be left out here (the barometer reads only BAROMETER_PARAMETERS)."""
+    target columns may be left out here (the barometer reads only rules.barometer_names' parameters)."""
     c = criteria
     check_year(year, c)
     period = check_period(period)
@@ -451,7 +450,10 @@ def validate_progress(tables: dict[str, RawTable], year: int, period: str, crite
     ck.warnings.extend(p for p in (problems or []) if p.severity == "warning")
     specs = table_specs(c, year)
     ents = c.entity_names
-    targets = pd.DataFrame(np.nan, index=ents, columns=list(BAROMETER_PARAMETERS))
+    from jxscore.core.rules import barometer_names
+
+    wanted = barometer_names(c).parameters
+    targets = pd.DataFrame(np.nan, index=ents, columns=list(wanted))
     if (t := tables.get("targets")) is not None:
         params = {p.name for p in c.parameters}
         spec = replace(specs["targets"], columns=tuple(
@@ -460,7 +462,7 @@ def validate_progress(tables: dict[str, RawTable], year: int, period: str, crite
         ch = ck.check(t, spec)
         rows = {ch.city[i]: i for i in np.flatnonzero(ch.usable)}
         ck.every_city(t, set(rows))
-        for name in BAROMETER_PARAMETERS:
+        for name in wanted:
             if name in ch.values:
                 targets.loc[list(rows), name] = ch.values[name][list(rows.values())]
     cols = [e.name for e in c.energy]

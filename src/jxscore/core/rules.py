@@ -267,6 +267,29 @@ class IntensityParams(Params):
     energy: EnergyNames = EnergyNames()
 
 
+@dataclass(frozen=True)
+class BarometerNames:
+    """What the barometer (RULEBOOK §10) reads, named as the scheme's own A1 and A2 rules name it: the
+    targets-table parameters (annual target, five-year target, GDP growth) and the energy columns."""
+
+    annual: str
+    target: str
+    growth: str
+    energy: EnergyNames
+
+    @property
+    def parameters(self) -> tuple[str, str, str]:
+        return (self.annual, self.target, self.growth)
+
+
+def barometer_names(criteria) -> BarometerNames:
+    """From the scheme's intensity_matrix and total_cap_tiers indicators (their defaults without them)."""
+    by_rule = {i.rule: i.rule_params for i in criteria.indicators}
+    a1 = by_rule.get("intensity_matrix") or IntensityParams(both=1, cumulative_only=1, annual_only=1, neither=0)
+    a2 = by_rule.get("total_cap_tiers") or TotalCapParams(tiers=[[0.0, 1.0]])
+    return BarometerNames(annual=a1.annual, target=a2.target, growth=a2.growth, energy=a1.energy)
+
+
 def energy_intensity(total, raw, gdp):
     """Energy intensity without 原料用能: (energy_total − energy_raw) / gdp (arrays or series)."""
     return (total - raw) / gdp

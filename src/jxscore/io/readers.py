@@ -444,8 +444,12 @@ def load_progress(data: str | Path, year: int, period: str, criteria: Criteria) 
 def read_sources(data: Path, year: int, criteria: Criteria) -> dict[tuple[str, str], str]:
     """Provenance left by `jxscore collect` (sources.csv): where each actual value was typed.
 
-    A1 and A2 are computed from the energy table: they cite the assessment year's energy_total cell.
+    A1 and A2 are computed from the energy table: they cite the assessment year's total-consumption
+    cell (the column the scheme's A1 rule names, energy_total in the bundled one).
     """
+    from jxscore.core.rules import barometer_names
+
+    total = barometer_names(criteria).energy.total
     out: dict[tuple[str, str], str] = {}
     try:
         path = data / "sources.csv" if data.is_dir() else None
@@ -456,7 +460,7 @@ def read_sources(data: Path, year: int, criteria: Criteria) -> dict[tuple[str, s
                 where = f"{r.get('file', '')} › {r.get('sheet', '')} › {r.get('cell', '')}"
                 if r.get("table") == "indicators":
                     out[(r.get("city", ""), r.get("column", ""))] = where
-                elif r.get("table") == "energy" and r.get("key") == str(year) and r.get("column") == "energy_total":
+                elif r.get("table") == "energy" and r.get("key") == str(year) and r.get("column") == total:
                     for ind in criteria.indicators:
                         if ind.value == "computed":
                             out[(r.get("city", ""), ind.code)] = where
