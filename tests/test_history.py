@@ -74,7 +74,7 @@ def test_history_csv_by_hand(hist):
         k = int(r["year"]) - 2020
         assert float(r["c"]) == pytest.approx(1 - 0.96 ** k, abs=1e-9)
         assert float(r["p"]) == pytest.approx(k * P_YEAR, abs=1e-9)
-        assert r["vetoes"] == "" and r["caps"] == ""
+        assert r["vetoes"] == "" and r["caps"] == ""  # history.csv: the tuples written as text
     assert [float(r["c"]) for r in rows if r["city"] == "南昌"] == pytest.approx([0.04, 0.0784, 0.115264], abs=1e-9)
 
 

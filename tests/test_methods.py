@@ -76,7 +76,7 @@ def test_compare_methods_on_sample(tmp_path):
     assert c.loc["base", "cities_moved_vs_score"] == 2
     g = t.set_index("city")
     assert list(t.base_rank) == [1, 2, 3, 6, 8, 4, 7, 9, 5, 10, 11]
-    assert g.loc["赣州", "vetoes"] == "V2" and g.loc["赣州", "base_grade"] == "完成"
+    assert g.loc["赣州", "vetoes"] == ("V2",) and g.loc["赣州", "base_grade"] == "完成"
     assert g.loc["赣州", "cause"].startswith("一票否决")
     a = g.loc["赣州", "attribution"]
     assert a.startswith("官方排名第9（未完成）：V2一票否决使等级由“完成”降为“未完成”，按等级优先排在总分更低的"
@@ -138,7 +138,7 @@ def test_vetoed_leader_ranks_by_hand(vetoed):
     for col in ("base_rank", "score_rank", "weighted_product_rank", "topsis_rank"):
         assert [t.loc[c, col] for c in order] == list(range(1, 12)), col
     assert [t.loc[c, "vikor_rank"] for c in ["赣州", *NINE, "抚州"]] == list(range(1, 12))
-    assert t.loc["赣州", "vetoes"] == "V2" and t.loc["抚州", "caps"] == "G1"
+    assert t.loc["赣州", "vetoes"] == ("V2",) and t.loc["抚州", "caps"] == ("G1",)
 
 
 def test_vetoed_leader_attribution(vetoed):

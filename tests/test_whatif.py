@@ -148,11 +148,11 @@ def test_vetoes_and_caps_hold_unless_switched_off(tmp_path):
     res = run_score(RunOptions(2023, d.write(tmp_path / "d")), explain=False)[0]
     heavy = load_scenario(None, ["A4=0.01", "C=60"])
     t = rows(compute_whatif(res, heavy))
-    assert t.loc["南昌", "grade"] == "未完成" and t.loc["南昌", "vetoes"] == "V2"
-    assert t.loc["萍乡", "grade"] == "基本完成" and t.loc["萍乡", "caps"] == "G1"
+    assert t.loc["南昌", "grade"] == "未完成" and t.loc["南昌", "vetoes"] == ("V2",)
+    assert t.loc["萍乡", "grade"] == "基本完成" and t.loc["萍乡", "caps"] == ("G1",)
     off = Scenario(points={"A4": 0.01, "C": 60}, vetoes_off=frozenset({"V2"}), caps_off=frozenset({"G1"}))
     t = rows(compute_whatif(res, off))
-    assert t.loc["南昌", "grade"] == "超额完成" and t.loc["南昌", "vetoes"] == ""
+    assert t.loc["南昌", "grade"] == "超额完成" and t.loc["南昌", "vetoes"] == ()
     assert t.loc["萍乡", "grade"] == "超额完成" and "取消等级封顶G1" in t.loc["萍乡", "why"]
     assert "取消一票否决V2" in t.loc["南昌", "why"]
     # set: A 50 − 4 + 0.01 = 46.01, B 30, C 60 → 136.01; C → 60 × 100/136.01 = 44.114, A4 → 0.0074

@@ -141,7 +141,7 @@ def _rows(run: YearRun, code: str) -> pd.DataFrame:
         "year": run.year, "city": s["city"], "city_code": s["city_code"], "total": s["total"].astype(float),
         "grade": s["grade"], "rank": s["rank"].astype(int),
         "c": s[f"{code}.c"].astype(float), "p": s[f"{code}.p"].astype(float),
-        "vetoes": [";".join(v) for v in s["vetoes"]], "caps": [";".join(v) for v in s["caps"]],
+        "vetoes": [tuple(v) for v in s["vetoes"]], "caps": [tuple(v) for v in s["caps"]],  # joined when written
         "k": k, "required": s[f"{code}.required"].astype(float), "p_inc": s[f"{code}.p_inc"].astype(float),
         "cumulative": s[f"{code}.cumulative"].astype(int), "incentive": s[f"{code}.incentive"].astype(int),
         "source": run.source,

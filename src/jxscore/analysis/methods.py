@@ -206,8 +206,8 @@ def compare_methods(result: Result, *, seed: int = 0, repeat: int = 1, reversal:
     table = pd.DataFrame({
         "city": b.entities, "city_code": b.entity_codes, "official_rank": ev.rank, "official_grade": grades[ev.grade],
         "official_total": ev.total,
-        "vetoes": [";".join(c for c, f in zip(b.veto_codes, row) if f) for row in ev.vetoed],
-        "caps": [";".join(c for c, f in zip(b.cap_codes, row) if f) for row in ev.capped],
+        "vetoes": [tuple(c for c, f in zip(b.veto_codes, row) if f) for row in ev.vetoed],  # joined when written
+        "caps": [tuple(c for c, f in zip(b.cap_codes, row) if f) for row in ev.capped],
         "base_grade": grades[base.grade], "base_rank": base.rank, "bonus_D": np.round(bonus, 6) + 0.0,
         "score_ABC": np.round(official_sum, 6), "score_rank": rank_scores(official_sum, 1, b.entity_codes)})
     for name, pipe in pipes.items():
@@ -253,7 +253,7 @@ def _crossed(a: np.ndarray, b: np.ndarray, i: int) -> tuple[list[int], list[int]
 def _downgrade(t: pd.DataFrame, j: int) -> str:
     """"赣州（V2一票否决）": why city j's grade fell."""
     v, c = t["vetoes"].iloc[j], t["caps"].iloc[j]
-    return (f"{v.replace(';', '、')}一票否决" if v else f"{c.replace(';', '、')}等级封顶")
+    return f"{'、'.join(v)}一票否决" if v else f"{'、'.join(c)}等级封顶"
 
 
 def attribute(t: pd.DataFrame, b: Basis, ev) -> tuple[list[str], list[str]]:
@@ -272,7 +272,7 @@ def attribute(t: pd.DataFrame, b: Basis, ev) -> tuple[list[str], list[str]]:
         ahead, behind = _crossed(Rb, R, i)  # lower totals now ahead (own downgrade); higher totals now behind
         step1 = []
         if v or c:
-            how = _downgrade(t, i) + (f"（另有{c.replace(';', '、')}等级封顶）" if v and c else "")
+            how = _downgrade(t, i) + (f"（另有{'、'.join(c)}等级封顶）" if v and c else "")
             change = f"使等级由“{g0}”降为“{g}”" if g != g0 else f"，但等级按总分本已为“{g}”"
             tail = f"，按等级优先排在总分更低的{_names(t, ahead)}之后" if ahead else "，名次未因此下降"
             step1.append(how + change + tail)

@@ -50,6 +50,7 @@ class WhatIf:
     reasons: pd.DataFrame  # movers × indicators with a visible change -> whatif_reasons.csv
     warnings: list
     applied: Applied  # the settings' points on this scheme, for describe()
+    bonus: frozenset[str] = frozenset()  # the bonus categories (capped, never a weight: not adjusted)
 
     def describe(self) -> str:
         """The scenario in Chinese, each setting with its points after rescaling."""
@@ -73,7 +74,8 @@ def compute_whatif(result: Result, scenario: Scenario) -> WhatIf:
     reasons = _reasons(result, table, E0, E1, contrib, relative)
     weights_table = _weights_table(result, scenario, w)
     return WhatIf(scenario, result.year, w, base, ev, table, weights_table, reasons, list(result.warnings),
-                  _applied(basis, scenario, weights_table))
+                  _applied(basis, scenario, weights_table),
+                  frozenset(c for c, bonus in zip(basis.categories, basis.bonus) if bonus))
 
 
 def _applied(basis: Basis, sc: Scenario, wt: pd.DataFrame) -> Applied:
@@ -99,8 +101,8 @@ def _table(result: Result, base: Evaluation, ev: Evaluation, E0: np.ndarray, E1:
     for ci, code in enumerate(b.categories):
         if not b.bonus[ci]:
             df[f"delta_{code}"] = np.round(ev.category_scores[:, ci] - base.category_scores[:, ci], 6) + 0.0
-    df["vetoes"] = [";".join(np.array(b.veto_codes)[r]) for r in ev.vetoed]
-    df["caps"] = [";".join(np.array(b.cap_codes)[r]) for r in ev.capped]
+    df["vetoes"] = [tuple(np.array(b.veto_codes)[r].tolist()) for r in ev.vetoed]  # joined when written
+    df["caps"] = [tuple(np.array(b.cap_codes)[r].tolist()) for r in ev.capped]
     moved = (base.rank != ev.rank) | (base.grade != ev.grade)
     df["moved"] = moved.astype(int)
     df["why"] = [_why(b, i, base, ev, E0[i], E1[i], f[i], relative[i], max0[i], max1[i]) if moved[i] else ""

@@ -130,7 +130,7 @@ def compare_methods(
     _print_table(["设区市", "官方排名", "考核等级", "否决/封顶", "不计否决封顶排名", "官方加权和排名",
                   *[f"{METHODS[k][1]}排名" for k in OTHER], "差异来源"],
                  [[r.city, r.official_rank, r.official_grade,
-                   "、".join(x for x in (r.vetoes, r.caps) if x).replace(";", "、") or "—", r.base_rank, r.score_rank,
+                   "、".join((*r.vetoes, *r.caps)) or "—", r.base_rank, r.score_rank,
                    *[getattr(r, f"{k}_rank") for k in OTHER], r.cause]
                   for r in m.table.itertuples(index=False)])
     for r in m.table.itertuples(index=False):

@@ -41,7 +41,7 @@ def card_section(history, result, city: str) -> dict:
     for _, r in history.city(city).iterrows():
         if int(r["year"]) > result.year:
             continue
-        rules = "、".join(x for x in (r["vetoes"], r["caps"]) if x).replace(";", "、")
+        rules = "、".join((*r["vetoes"], *r["caps"]))
         rows.append({"year": int(r["year"]), "total": f"{r['total']:.2f}", "grade": r["grade"],
                      "rank": int(r["rank"]), "c": _pct(r["c"]), "required": f"{r['required']:.2f}",
                      "p": f"{r['p']:.3f}", "need": f"{int(r['k']) / result.criteria.scheme.plan_years:.1f}",
@@ -136,7 +136,7 @@ def context(history) -> dict:
             cols.append(None if r is None else {
                 "grade": r.grade, "rank": int(r.rank), "total": f"{r.total:.2f}", "colour": colour.get(r.grade, GREY),
                 "c": _pct(r.c), "p": f"{r.p:.3f}", "met": bool(r.cumulative),
-                "rules": "、".join(x for x in (r.vetoes, r.caps) if x).replace(";", "、")})
+                "rules": "、".join((*r.vetoes, *r.caps))})
         grades = [c["grade"] for c in cols if c]
         grid.append({"city": e.name, "cols": cols, "changed": len(set(grades)) > 1})
     required = [{"year": y, "k": crit.k(y), "need": f"{crit.k(y) / s.plan_years:.1f}"} for y in history.years]

@@ -33,7 +33,7 @@ def _texts(m: MethodsComparison) -> dict:
 
 def context(m: MethodsComparison, meta: dict, chart: str) -> dict:
     rows = [{"city": r.city, "official": r.official_rank, "grade": r.official_grade, "total": f"{r.official_total:.2f}",
-             "rules": "、".join(x for x in (r.vetoes, r.caps) if x).replace(";", "、") or "—",
+             "rules": "、".join((*r.vetoes, *r.caps)) or "—",
              "base": r.base_rank, "abc": f"{r.score_ABC:.2f}", "score": r.score_rank,
              "wpm": r.weighted_product_rank, "topsis": r.topsis_rank, "vikor": r.vikor_rank,
              "cause": r.cause, "attribution": r.attribution} for r in m.table.itertuples(index=False)]

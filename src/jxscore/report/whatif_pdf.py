@@ -19,8 +19,8 @@ def context(w: WhatIf, meta: dict, chart: str) -> dict:
              "set": f"{num(s['set_points'])}分", "final": f"{s['points']:.2f}分"} for s in settings(w)]
     cats = w.weights_table[w.weights_table["level"] == "category"]
     categories = "、".join(f"{r.code} {r.name} {r.points:.2f}分（原{num(r.baseline_points)}分）"
-                          for r in cats.itertuples(index=False) if r.note != "加分项，不调整")
-    bonus = [f"{r.code} {r.name}" for r in cats.itertuples(index=False) if r.note == "加分项，不调整"]
+                          for r in cats.itertuples(index=False) if r.code not in w.bonus)
+    bonus = [f"{r.code} {r.name}" for r in cats.itertuples(index=False) if r.code in w.bonus]
     rule = ("类别设定按评分细则分值比例分摊到所属指标，再应用指标设定，"
             + ("然后A+B+C合计按比例折算为规定总分" if w.scenario.rescale else "A+B+C不折算")
             + (f"；加分项（{'、'.join(bonus)}）不是权重，不调整" if bonus else "")

@@ -242,7 +242,8 @@ def whatif_json(request: Request, year: int, v: int | None = None, user: User = 
     cities = [{"city": r.city, "slug": slug.get(r.city, ""), "base_total": round(float(r.baseline_total), 2),
                "base_grade": r.baseline_grade, "base_rank": int(r.baseline_rank), "total": round(float(r.total), 2),
                "grade": r.grade, "rank": int(r.rank), "delta": round(float(r.delta_total), 2),
-               "rank_change": int(r.rank_change), "moved": bool(r.moved), "vetoes": r.vetoes, "caps": r.caps,
+               "rank_change": int(r.rank_change), "moved": bool(r.moved),
+               "vetoes": ";".join(r.vetoes), "caps": ";".join(r.caps),
                "why": r.why} for r in t.sort_values(["rank", "baseline_rank"], kind="stable").itertuples()]
     weights = [{"code": r.code, "level": r.level, "category": r.category, "name": r.name,
                 "baseline_points": round(float(r.baseline_points), 2), "points": round(float(r.points), 2)}
