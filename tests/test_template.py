@@ -354,3 +354,21 @@ def test_filled_workbooks_collect_back_to_the_same_data(books, criteria, tmp_pat
                 else:
                     got_v = num(a[k]) if a[k] not in ("", "NA") else None
                     assert got_v == pytest.approx(num(v)), (name, b["city"], k)
+
+
+def test_the_service_builds_then_save_writes_the_same_workbooks(criteria, tmp_path):
+    from jxscore import service
+
+    write_template(criteria, YEAR, tmp_path / "direct", criteria_path=default_criteria_path(), targets=DATA)
+    run = service.template(service.TemplateOptions(YEAR, targets=DATA))
+    assert run.files == [] and not (tmp_path / "svc").exists()  # built, nothing written yet
+    run = service.save(run, tmp_path / "svc")
+    assert run.files == [f"{e.slug}.xlsx" for e in criteria.entities] + ["office.xlsx"]
+    for name in run.files:
+        assert (tmp_path / "svc" / name).read_bytes() == (tmp_path / "direct" / name).read_bytes()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    text = (DATA / "targets.csv").read_text(encoding="utf-8-sig").replace("南昌,14.00", "南昌,abc", 1)
+    (bad / "targets.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError):
+        service.template(service.TemplateOptions(YEAR, targets=bad))

@@ -449,6 +449,40 @@ def collect(opts: CollectOptions) -> CollectRun:
 
 # ------------------------------------------------------------------ writing
 
+@dataclass(frozen=True)
+class TemplateOptions:
+    """The reporting workbooks of year `year`: one per city and office.xlsx, optionally pre-filled."""
+
+    year: int
+    criteria: Path | None = None
+    targets: Path | None = None  # a folder with targets.csv, a targets.csv, or an .xlsx with a targets sheet
+    password: str | None = None  # sheet and workbook protection (none by default)
+
+
+@dataclass
+class TemplateRun:
+    opts: TemplateOptions
+    criteria_path: Path
+    books: list  # (file name, openpyxl workbook), built and checked, not yet written
+    files: list[str] = field(default_factory=list)
+
+
+def template(o: TemplateOptions) -> TemplateRun:
+    """Build the workbooks (every problem of the criteria, year and targets raised here); save() writes them."""
+    from jxscore.core.criteria import load_criteria
+    from jxscore.io.template import build_template
+
+    path = o.criteria or default_criteria_path()
+    books = build_template(load_criteria(path), o.year, criteria_path=path, targets=o.targets, password=o.password)
+    return TemplateRun(o, path, books)
+
+
+def _write_template(run: TemplateRun, stage: Path) -> list[str]:
+    from jxscore.io.template import save_books
+
+    return save_books(run.books, stage)
+
+
 def save(run, out: Path):
     """Write a score, what-if, sensitivity or methods run into `out` atomically (reports write as they
     render: see `report`); returns the run with `files` filled in."""
@@ -570,7 +604,7 @@ _WRITERS = {"AnnounceRun": _write_announce,
             "AuditRun": _write_audit, "BarometerRun": _write_barometer, "CollectRun": _write_collect,
             "DiffRun": _write_diff,
             "HistoryRun": _write_history,
-            "ScoreRun": _write_score,
+            "ScoreRun": _write_score, "TemplateRun": _write_template,
             "WhatIfRun": _write_whatif, "SensitivityRun": _write_sensitivity, "MethodsRun": _write_methods}
 
 

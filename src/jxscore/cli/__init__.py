@@ -69,15 +69,13 @@ def template(year: YEAR,
                  "--password", help="Password of the sheet and workbook protection (default: none).")] = None,
              criteria: CRITERIA = None, debug: DEBUG = False) -> None:
     """Write the reporting workbooks: one per city (what it reports, validated, protected) and office.xlsx."""
-    from jxscore.core.criteria import load_criteria
-    from jxscore.io.template import write_template
-    from jxscore.resources import default_criteria_path
+    from jxscore import service
+    from jxscore.io.template import check_template_out
 
     with fail_on_errors(debug):
-        path = criteria or default_criteria_path()
-        crit = load_criteria(path)
-        files = write_template(crit, year, out, criteria_path=path, targets=targets, password=password)
-    typer.echo(f"Wrote {out}/" + ", ".join(files))
+        out = check_template_out(out)
+        run = service.save(service.template(service.TemplateOptions(year, criteria, targets, password)), out)
+    typer.echo(f"Wrote {out}/" + ", ".join(run.files))
 
 
 def collect(year: YEAR,

@@ -21,6 +21,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jxscore.core.criteria import Bounds, Criteria, Entity
 from jxscore.core.inputs import check_year
@@ -711,24 +712,42 @@ def save_reproducible(wb, path: Path) -> None:
             dst.writestr(zi, src.read(info.filename))
 
 
-def write_template(c: Criteria, year: int, out: str | Path, *, criteria_path: str | Path | None = None,
-                   targets: str | Path | None = None, password: str | None = None) -> list[str]:
-    """Write `<slug>.xlsx` for every city and office.xlsx into the folder `out` (atomically); their names."""
+def check_template_out(out: str | Path) -> Path:
+    """The workbooks go into a folder: `out` named like a workbook, or an existing file, is refused."""
+    out = Path(out)
+    if out.suffix.lower() == ".xlsx" or (out.exists() and not out.is_dir()):
+        raise UsageError(Problem.make(Code.OUT_PATH, value=out, expected="@expected.folder"))
+    return out
+
+
+def build_template(c: Criteria, year: int, *, criteria_path: str | Path | None = None,
+                   targets: str | Path | None = None, password: str | None = None) -> list[tuple[str, Any]]:
+    """(file name, workbook) for every city and office.xlsx, nothing written: every problem of the year
+    or the targets to pre-fill is raised here."""
     from jxscore import __version__
     from jxscore.io.writers import sha256
     from jxscore.resources import default_criteria_path
 
     check_year(year, c)
-    out = Path(out)
-    if out.suffix.lower() == ".xlsx" or (out.exists() and not out.is_dir()):
-        raise UsageError(Problem.make(Code.OUT_PATH, value=out, expected="@expected.folder"))
     frame = read_targets(targets, year, c) if targets is not None else None
     sha = sha256(Path(criteria_path) if criteria_path is not None else default_criteria_path())
     books = [(W.city_file(e.slug), city_workbook(c, year, e, targets=frame, password=password, criteria_sha256=sha,
                                                  tool_version=__version__)) for e in c.entities]
     books.append((W.OFFICE_FILE, office_workbook(c, year, targets=frame, password=password, criteria_sha256=sha,
                                                  tool_version=__version__)))
-    with staged_output(out) as stage:
-        for name, wb in books:
-            save_reproducible(wb, stage / name)
+    return books
+
+
+def save_books(books: list[tuple[str, Any]], stage: Path) -> list[str]:
+    for name, wb in books:
+        save_reproducible(wb, stage / name)
     return [name for name, _ in books]
+
+
+def write_template(c: Criteria, year: int, out: str | Path, *, criteria_path: str | Path | None = None,
+                   targets: str | Path | None = None, password: str | None = None) -> list[str]:
+    """Write `<slug>.xlsx` for every city and office.xlsx into the folder `out` (atomically); their names."""
+    out = check_template_out(out)
+    books = build_template(c, year, criteria_path=criteria_path, targets=targets, password=password)
+    with staged_output(out) as stage:
+        return save_books(books, stage)
