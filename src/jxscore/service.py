@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # typing only: keep `import jxscore.service` light
     from jxscore.core.criteria import Criteria
     from jxscore.core.engine import Result
     from jxscore.core.inputs import Inputs
+    from jxscore.io.intake import CityCheck
     from jxscore.report.announce import Mark
     from jxscore.report.sign import SignOptions
 
@@ -290,7 +291,7 @@ def prepare(opts: RunOptions) -> tuple[Criteria, Inputs]:
     return crit, load_inputs(opts.data, opts.year, crit, allow_missing=opts.allow_missing)
 
 
-def validate(opts: RunOptions):
+def validate(opts: RunOptions) -> Inputs | CityCheck:
     """Raise InputError with every problem, or return the clean inputs (with warnings).
 
     A city's own reporting workbook (an .xlsx made by `jxscore template`) gets every check that does
