@@ -49,7 +49,8 @@ def formats_markdown(c: Criteria) -> str:
              "每张表是一个 CSV 文件（UTF-8 或 GB18030）或同一 `.xlsx` 工作簿中同名的工作表；第1行为列名。",
              "数值的读法：全角数字和符号、各种空格、Unicode 减号、千位分隔符（每三位一个逗号）、单位为 % 的列中的",
              "“22.5%”和 Excel 百分比格式单元格按填写者的意思读入；公式、错误值、日期、单位为 % 以外的列中的百分号、",
-             "含义不明的逗号、带单位或文字的数值一律报错并指明单元格（详见 `jxscore.core.numbers`）。", ""]
+             "含义不明的逗号、带单位或文字的数值、上标下标（如脚注标记 3050²）、带圈或括号的数字（①、⑴）、分数（½）",
+             "以及其他文字的数字一律报错并指明单元格（详见 `jxscore.core.numbers`）。", ""]
     for spec in table_specs(c).values():
         lines += _table(spec)
     return "\n".join(lines).rstrip() + "\n"
