@@ -27,3 +27,12 @@ def default_criteria_path() -> Path:
 
 def locale_dir() -> Path:
     return _dir("locale")
+
+
+def web_dir(name: str) -> Path:
+    """The portal's page templates (`templates`) or static assets (`static`)."""
+    return _dir(f"web/{name}")
+
+
+def migrations_dir() -> Path:
+    return _dir("portal/migrations")

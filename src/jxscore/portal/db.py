@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from jxscore.core.problems import Code, JxError, Problem
+from jxscore.resources import migrations_dir
 
 DEFAULT_URL = "sqlite:///jxscore.db"  # in the working folder
 
@@ -70,7 +70,7 @@ def _alembic_config(engine: Engine):
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["engine"] = engine
     return cfg
 
@@ -80,7 +80,7 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     return ScriptDirectory.from_config(cfg).get_current_head() or ""
 
 
