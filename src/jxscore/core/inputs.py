@@ -17,6 +17,7 @@ import pandas as pd
 from jxscore.core.criteria import Criteria
 from jxscore.core.numbers import Parsed, city_name, clean_text, parse_number, parse_year
 from jxscore.core.problems import Code, InputError, Problem, UsageError
+from jxscore.core.rules import barometer_names
 from jxscore.core.tables import CORE_TABLES, PERIODS, WITHIN_YEAR, ColumnSpec, Kind, RawTable, TableSpec, table_specs
 
 
@@ -450,8 +451,6 @@ def validate_progress(tables: dict[str, RawTable], year: int, period: str, crite
     ck.warnings.extend(p for p in (problems or []) if p.severity == "warning")
     specs = table_specs(c, year)
     ents = c.entity_names
-    from jxscore.core.rules import barometer_names
-
     wanted = barometer_names(c).parameters
     targets = pd.DataFrame(np.nan, index=ents, columns=list(wanted))
     if (t := tables.get("targets")) is not None:

@@ -63,6 +63,11 @@ class Parsed:
 EMPTY = Parsed()
 
 
+def is_plain_number(s: str) -> bool:
+    """`s` is written as a number and nothing else: ASCII digits, an optional sign, point and exponent."""
+    return _NUMBER.fullmatch(s) is not None
+
+
 def _folds_meaning(raw: str) -> bool:
     """Whether NFKC would turn a character of `raw` into something else than what it stands for."""
     for ch in raw:

@@ -285,9 +285,13 @@ class BarometerNames:
 def barometer_names(criteria) -> BarometerNames:
     """From the scheme's intensity_matrix and total_cap_tiers indicators (their defaults without them)."""
     by_rule = {i.rule: i.rule_params for i in criteria.indicators}
-    a1 = by_rule.get("intensity_matrix") or IntensityParams(both=1, cumulative_only=1, annual_only=1, neither=0)
-    a2 = by_rule.get("total_cap_tiers") or TotalCapParams(tiers=[[0.0, 1.0]])
-    return BarometerNames(annual=a1.annual, target=a2.target, growth=a2.growth, energy=a1.energy)
+    a1, a2 = by_rule.get("intensity_matrix"), by_rule.get("total_cap_tiers")
+
+    def name(params, model: type[Params], field: str):
+        return getattr(params, field) if params is not None else model.model_fields[field].default
+
+    return BarometerNames(annual=name(a1, IntensityParams, "annual"), target=name(a2, TotalCapParams, "target"),
+                          growth=name(a2, TotalCapParams, "growth"), energy=name(a1, IntensityParams, "energy"))
 
 
 def energy_intensity(total, raw, gdp):

@@ -31,6 +31,7 @@ from jxscore.core.inputs import (
     validate_tables,
 )
 from jxscore.core.problems import Code, Problem
+from jxscore.core.rules import barometer_names
 from jxscore.core.tables import WITHIN_YEAR, RawTable, TableSpec, table_specs
 
 # ------------------------------------------------------------------ limits
@@ -447,8 +448,6 @@ def read_sources(data: Path, year: int, criteria: Criteria) -> dict[tuple[str, s
     A1 and A2 are computed from the energy table: they cite the assessment year's total-consumption
     cell (the column the scheme's A1 rule names, energy_total in the bundled one).
     """
-    from jxscore.core.rules import barometer_names
-
     total = barometer_names(criteria).energy.total
     out: dict[tuple[str, str], str] = {}
     try:

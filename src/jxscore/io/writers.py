@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 
 from jxscore import __version__
 from jxscore.core.engine import Result
+from jxscore.core.numbers import is_plain_number
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,13 +28,10 @@ SCORES_HEADERS = {
 }
 
 
-_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
-
-
 def safe_text(v: object) -> object:
     """Neutralise text a spreadsheet would run as a formula (CSV injection); numbers, and text that is
     just a signed number (-1.0, as a refused value may be), pass unchanged."""
-    if isinstance(v, str) and v.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(v):
+    if isinstance(v, str) and v.startswith(_FORMULA_START) and not is_plain_number(v):
         return "'" + v
     return v
 
